@@ -1,0 +1,107 @@
+"""Which bodies travel as text and which as base64 in a platform's JSON response.
+
+The rule cannot crash: a body goes as text only when its type is a text type, no
+Content-Encoding is set, and it really decodes as UTF-8; everything else is base64
+(apig-wsgi crashes on binary REST responses, mangum ignores Content-Encoding).
+"""
+
+from __future__ import annotations
+
+from base64 import b64encode
+from collections.abc import Iterable
+
+from faasgi.http import Response
+
+#: Media types sent as text unless `binary_types` says otherwise. One `*` wildcard each.
+DEFAULT_TEXT_TYPES: tuple[str, ...] = (
+    "text/*",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-javascript",
+    "application/ecmascript",
+    "application/x-www-form-urlencoded",
+    "*+json",
+    "*+xml",
+)
+
+_IDENTITY = (b"", b"identity")
+_CACHE_LIMIT = 256
+
+
+class MediaTypes:
+    """A set of media-type patterns such as `text/*`, `*+json` or `image/png`."""
+
+    __slots__ = ("_exact", "_match_all", "_prefixes", "_suffixes")
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self._exact: set[str] = set()
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        self._match_all = False
+        for raw in patterns:
+            pattern = raw.strip().lower()
+            if pattern in ("*", "*/*"):
+                self._match_all = True
+            elif pattern.count("*") > 1:
+                raise ValueError(f"media type pattern {raw!r} may hold one '*' at most")
+            elif pattern.endswith("*"):
+                prefixes.append(pattern[:-1])
+            elif pattern.startswith("*"):
+                suffixes.append(pattern[1:])
+            elif "*" in pattern:
+                raise ValueError(f"media type pattern {raw!r}: '*' must start or end it")
+            else:
+                self._exact.add(pattern)
+        self._prefixes = tuple(prefixes)
+        self._suffixes = tuple(suffixes)
+
+    def __contains__(self, media_type: str) -> bool:
+        return (
+            self._match_all
+            or media_type in self._exact
+            or media_type.startswith(self._prefixes)
+            or media_type.endswith(self._suffixes)
+        )
+
+
+class BodyCodec:
+    """Turns a response body into the (body, isBase64Encoded) pair platforms want."""
+
+    __slots__ = ("_binary", "_cache", "_text")
+
+    def __init__(self, text_types: Iterable[str] = (), binary_types: Iterable[str] = ()) -> None:
+        self._text = MediaTypes((*DEFAULT_TEXT_TYPES, *text_types))
+        self._binary = MediaTypes(binary_types)
+        # Content-Type values repeat from one response to the next; decide each once.
+        self._cache: dict[bytes, bool] = {}
+
+    def is_text_type(self, content_type: bytes) -> bool:
+        textual = self._cache.get(content_type)
+        if textual is None:
+            media_type = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
+            textual = media_type not in self._binary and media_type in self._text
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[content_type] = textual
+        return textual
+
+    def encode(self, response: Response) -> tuple[str, bool]:
+        body = response.body
+        if not body:
+            return "", False
+        content_type: bytes | None = None
+        content_encoding: bytes | None = None
+        for name, value in response.headers:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-encoding":
+                content_encoding = value
+        if (content_encoding is None or content_encoding.strip().lower() in _IDENTITY) and (
+            content_type is None or self.is_text_type(content_type)
+        ):
+            try:
+                return body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                pass
+        return b64encode(body).decode("ascii"), True

@@ -1,0 +1,162 @@
+"""Event sources: one module per platform HTTP event, chosen by the event's shape.
+
+A source turns its platform's event into a `Request` and a `Response` into its platform's
+answer, and back again for the emulator and the test client; it knows nothing about WSGI or
+ASGI. Adding a platform means adding one module here and its shape test below.
+
+Each shape test looks at keys only one source has: mangum's `infer` order sends VPC Lattice
+v2 events to its HTTP API handler and crashes. An instance sees one source, so only that
+source's module is ever imported, and the last match is tried first. An event that looks
+like HTTP but fits no shape is malformed; anything else is left to the non-HTTP routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from faasgi.bodies import BodyCodec
+    from faasgi.http import Request, Response
+
+Event = Mapping[str, Any]
+
+
+class Stamp:
+    """What a platform adds to a request when it builds an event: who, when, where."""
+
+    __slots__ = ("request_id", "source_ip", "stage", "time_ms")
+
+    def __init__(
+        self,
+        request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        time_ms: int = 1_700_000_000_000,
+        source_ip: str = "203.0.113.7",
+        stage: str = "$default",
+    ) -> None:
+        self.request_id = request_id
+        self.time_ms = time_ms
+        self.source_ip = source_ip
+        self.stage = stage
+
+
+if TYPE_CHECKING:
+
+    class Source(Protocol):
+        """What every module in `faasgi.events` provides."""
+
+        NAME: str
+
+        def parse(self, event: Event, base_path: str) -> Request: ...
+
+        def render(self, response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]: ...
+
+        def build_event(self, request: Request, stamp: Stamp) -> dict[str, Any]: ...
+
+        def read_response(self, payload: Any) -> Response: ...
+
+
+def _aws_http(event: Event) -> bool:
+    context = event.get("requestContext")
+    return event.get("version") == "2.0" and isinstance(context, dict) and "http" in context
+
+
+def _fc_http(event: Event) -> bool:
+    context = event.get("requestContext")
+    return (
+        event.get("version") == "v1"
+        and "rawPath" in event
+        and isinstance(context, dict)
+        and "http" in context
+    )
+
+
+def _alb(event: Event) -> bool:
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "elb" in context
+
+
+def _aws_rest(event: Event) -> bool:
+    context = event.get("requestContext")
+    return "httpMethod" in event and isinstance(context, dict) and "elb" not in context
+
+
+def _lattice(event: Event) -> bool:
+    if "method" not in event:
+        return False
+    if "raw_path" in event:  # structure v1
+        return True
+    context = event.get("requestContext")
+    return (
+        event.get("version") == "2.0"
+        and "path" in event
+        and not (isinstance(context, dict) and "http" in context)
+    )
+
+
+#: (source name, module, shape test), most specific first.
+SHAPES: tuple[tuple[str, str, Callable[[Event], bool]], ...] = (
+    ("aws-http", "aws_http", _aws_http),
+    ("fc-http", "fc_http", _fc_http),
+    ("alb", "aws_alb", _alb),
+    ("aws-rest", "aws_rest", _aws_rest),
+    ("lattice", "aws_lattice", _lattice),
+)
+
+_MODULES = {name: module for name, module, _ in SHAPES}
+_HTTP_HINTS = ("httpMethod", "rawPath", "raw_path", "routeKey")
+
+
+def source_named(name: str) -> Source:
+    """The source module for a name such as "aws-http" (KeyError for an unknown name)."""
+    module: Source = import_module("faasgi.events." + _MODULES[name])
+    return module
+
+
+class Detector:
+    """Finds an event's source, trying the last one found first."""
+
+    __slots__ = ("_last_shape", "_last_source")
+
+    def __init__(self) -> None:
+        self._last_shape: Callable[[Event], bool] | None = None
+        self._last_source: Source | None = None
+
+    def __call__(self, event: Event) -> Source | None:
+        shape = self._last_shape
+        if shape is not None and shape(event):
+            return self._last_source
+        for name, _, test in SHAPES:
+            if test(event):
+                self._last_source = source = source_named(name)
+                self._last_shape = test
+                return source
+        return None
+
+
+def looks_like_http(event: Event) -> bool:
+    """True for an event that carries HTTP request keys but fits no source's shape."""
+    if any(key in event for key in _HTTP_HINTS):
+        return True
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "http" in context
+
+
+if TYPE_CHECKING:
+    EventBuilder = Callable[[Request, Stamp], dict[str, Any]]
+
+#: The event shapes `faasgi invoke`, `faasgi serve` and the test client can produce.
+BUILD_NAMES = ("aws-http", "aws-rest", "alb", "alb-multi", "lattice", "fc-http")
+
+
+def builder(name: str) -> tuple[Source, EventBuilder]:
+    """(source, event builder) for a name in BUILD_NAMES."""
+    if name == "alb-multi":
+        alb = import_module("faasgi.events.aws_alb")
+        return alb, partial(alb.build_event, multi_value=True)
+    if name not in BUILD_NAMES:
+        raise KeyError(f"unknown event source {name!r}; one of {', '.join(BUILD_NAMES)}")
+    source = source_named(name)
+    return source, source.build_event

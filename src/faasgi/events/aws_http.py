@@ -1,0 +1,211 @@
+"""API Gateway HTTP API (payload 2.0) and Lambda Function URLs: event -> Request,
+Response -> platform dict. Knows nothing about WSGI or ASGI.
+
+`rawPath` and `rawQueryString` are used as they came; request cookies arrive in a `cookies`
+array and response cookies leave in one; other repeated response headers are comma-joined.
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64decode, b64encode
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from faasgi.bodies import BodyCodec
+from faasgi.errors import MalformedEvent
+from faasgi.events import Event, Stamp
+from faasgi.events.fields import (
+    decode_body,
+    decoded,
+    forwarded_scheme,
+    header_bytes,
+    header_text,
+    server_address,
+    single_value_headers,
+    split_root,
+)
+from faasgi.http import Headers, Request, Response
+
+NAME = "aws-http"
+
+_SET_COOKIE = b"set-cookie"
+_COOKIE = b"cookie"
+
+
+def parse(event: Event, base_path: str) -> Request:
+    context = event["requestContext"]
+    http = context["http"]
+    if not isinstance(http, dict) or "method" not in http:
+        raise MalformedEvent("'requestContext.http' has no 'method'")
+    raw_path = event.get("rawPath") or http.get("path") or "/"
+    if not isinstance(raw_path, str):
+        raise MalformedEvent("'rawPath' must be a string")
+
+    # A named stage on the execute-api domain is part of rawPath ("/dev/hello"); on a
+    # custom domain or the "$default" stage it is not (serverless-wsgi and Zappa get
+    # "/$default" and doubled stages here).
+    root, rest = "", raw_path
+    stage = context.get("stage")
+    if (
+        stage
+        and stage != "$default"
+        and ".execute-api." in (context.get("domainName") or ".execute-api.")
+    ):
+        root, rest = split_root(raw_path, "/" + stage)
+    if base_path:
+        mount, rest = split_root(rest, base_path)
+        root += mount
+
+    headers = single_value_headers(event.get("headers"))
+    cookies = event.get("cookies")
+    if cookies:
+        _merge_cookies(headers, cookies)
+    scheme = forwarded_scheme(headers)
+    source_ip = http.get("sourceIp")
+    return Request(
+        method=http["method"],
+        path=decoded(rest),
+        query_string=(event.get("rawQueryString") or "").encode("utf-8"),
+        headers=headers,
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        root_path=decoded(root) if root else b"",
+        raw_path=raw_path.encode("utf-8"),
+        scheme=scheme,
+        server=server_address(headers, scheme, context.get("domainName")),
+        client=(source_ip, 0) if source_ip else None,
+        http_version=_http_version(http.get("protocol")),
+    )
+
+
+def _merge_cookies(headers: Headers, cookies: list[Any]) -> None:
+    joined = "; ".join(str(c) for c in cookies).encode("utf-8")
+    for index, (name, value) in enumerate(headers):
+        if name == _COOKIE:
+            headers[index] = (name, value + b"; " + joined)
+            return
+    headers.append((_COOKIE, joined))
+
+
+def _http_version(protocol: Any) -> str:
+    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
+        return protocol[5:]
+    return "1.1"
+
+
+def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in response.headers:
+        if name == _SET_COOKIE:
+            cookies.append(header_text(value))
+            continue
+        key = name.decode("latin-1")
+        text = header_text(value)
+        headers[key] = headers[key] + "," + text if key in headers else text
+    body, is_base64 = codec.encode(response)
+    result: dict[str, Any] = {
+        "statusCode": response.status,
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        result["cookies"] = cookies
+    return result
+
+
+def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
+    """The event API Gateway builds for this request (what `faasgi serve` sends)."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers:
+        text = value.decode("utf-8", "surrogateescape")
+        if name == _COOKIE:
+            cookies.extend(c.strip() for c in text.split(";") if c.strip())
+            continue
+        key = name.decode("latin-1")
+        headers[key] = headers[key] + "," + text if key in headers else text
+    raw_path = request.raw_path.decode("utf-8") if request.raw_path is not None else "/"
+    stage_prefix = "" if stamp.stage == "$default" else "/" + stamp.stage
+    host = headers.get("host", request.server[0])
+    body = request.body
+    try:
+        text_body, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    query = request.query_string.decode("utf-8", "surrogateescape")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": stage_prefix + raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "http": {
+                "method": request.method,
+                "path": stage_prefix + decoded(raw_path).decode("utf-8", "replace"),
+                "protocol": "HTTP/" + request.http_version,
+                "sourceIp": request.client[0] if request.client else stamp.source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": stamp.request_id,
+            "routeKey": "$default",
+            "stage": stamp.stage,
+            "time": _clf_time(stamp.time_ms),
+            "timeEpoch": stamp.time_ms,
+        },
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = _folded_query(query)
+    if body:
+        event["body"] = text_body
+    return event
+
+
+def _folded_query(query: str) -> dict[str, str]:
+    """`queryStringParameters` as API Gateway folds it: repeated keys comma-joined."""
+    folded: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        folded[key] = folded[key] + "," + value if key in folded else value
+    return folded
+
+
+def _clf_time(time_ms: int) -> str:
+    moment = datetime.fromtimestamp(time_ms / 1000, tz=timezone.utc)
+    return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def read_response(payload: Any) -> Response:
+    """Decode what the function returned the way API Gateway / a Function URL does.
+
+    A payload that is not a `{"statusCode": ...}` dict is inferred as a 200 JSON body.
+    """
+    if isinstance(payload, (bytes, str)):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return Response(200, [(b"content-type", b"application/json")], _as_bytes(payload))
+    if not isinstance(payload, dict) or "statusCode" not in payload:
+        body = json.dumps(payload).encode("utf-8")
+        return Response(200, [(b"content-type", b"application/json")], body)
+    headers: Headers = [
+        (name.lower().encode("latin-1"), header_bytes(str(value)))
+        for name, value in (payload.get("headers") or {}).items()
+    ]
+    headers.extend((_SET_COOKIE, header_bytes(c)) for c in payload.get("cookies") or ())
+    text = payload.get("body") or ""
+    data = b64decode(text) if payload.get("isBase64Encoded") else text.encode("utf-8")
+    return Response(int(payload["statusCode"]), headers, data)
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8")

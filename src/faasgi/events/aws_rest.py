@@ -1,0 +1,193 @@
+"""API Gateway REST API (payload format 1.0, also HTTP APIs set to 1.0): event -> Request,
+Response -> platform dict. Knows nothing about WSGI or ASGI.
+
+The event's `path` is already decoded and lacks the stage; `requestContext.path` has it, so
+the stage (or any mapping prefix) becomes the root path. Repeated query keys come from
+`multiValueQueryStringParameters`, repeated headers from `multiValueHeaders`, and every
+response header leaves in `multiValueHeaders` so several Set-Cookie survive.
+"""
+
+from __future__ import annotations
+
+from base64 import b64decode, b64encode
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from faasgi.bodies import BodyCodec
+from faasgi.errors import MalformedEvent
+from faasgi.events import Event, Stamp
+from faasgi.events.fields import (
+    decode_body,
+    decoded,
+    encoded,
+    forwarded_scheme,
+    header_bytes,
+    header_text,
+    multi_value_headers,
+    server_address,
+    single_value_headers,
+    split_root,
+)
+from faasgi.http import Headers, Request, Response
+
+NAME = "aws-rest"
+
+
+def parse(event: Event, base_path: str) -> Request:
+    method = event["httpMethod"]
+    path = event.get("path") or "/"
+    if not isinstance(path, str) or not isinstance(method, str):
+        raise MalformedEvent("'httpMethod' and 'path' must be strings")
+    context = event.get("requestContext") or {}
+
+    root = _stage_prefix(path, context)
+    rest = path
+    if base_path:
+        mount, rest = split_root(rest, base_path)
+        root += mount
+
+    if "multiValueHeaders" in event:
+        headers = multi_value_headers(event["multiValueHeaders"])
+    else:
+        headers = single_value_headers(event.get("headers"))
+    scheme = forwarded_scheme(headers)
+    identity = context.get("identity") or {}
+    source_ip = identity.get("sourceIp")
+    full = root + rest if root else path
+    return Request(
+        method=method,
+        path=rest.encode("utf-8"),
+        query_string=_query_string(event),
+        headers=headers,
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        root_path=root.encode("utf-8"),
+        raw_path=encoded(full),
+        scheme=scheme,
+        server=server_address(headers, scheme, context.get("domainName")),
+        client=(source_ip, 0) if source_ip else None,
+        http_version=_http_version(context.get("protocol")),
+    )
+
+
+def _stage_prefix(path: str, context: Any) -> str:
+    """The part of the URL path in front of `path`: `/{stage}` on the execute-api domain."""
+    full = context.get("path")
+    if isinstance(full, str) and len(full) > len(path) and full.endswith(path):
+        prefix = full[: len(full) - len(path)].rstrip("/")
+        if prefix:
+            return prefix
+    stage = context.get("stage")
+    domain = context.get("domainName") or ".execute-api."
+    if isinstance(stage, str) and stage and stage != "$default" and ".execute-api." in domain:
+        # `path` never carries the stage on the default endpoint.
+        return "/" + stage
+    return ""
+
+
+def _query_string(event: Event) -> bytes:
+    multi = event.get("multiValueQueryStringParameters")
+    if multi:
+        return urlencode(
+            [(key, value) for key, values in multi.items() for value in values or ()]
+        ).encode("ascii")
+    single = event.get("queryStringParameters")
+    if single:
+        return urlencode(single).encode("ascii")
+    return b""
+
+
+def _http_version(protocol: Any) -> str:
+    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
+        return protocol[5:]
+    return "1.1"
+
+
+def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]:
+    headers: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        key = name.decode("latin-1")
+        if key in headers:
+            headers[key].append(header_text(value))
+        else:
+            headers[key] = [header_text(value)]
+    body, is_base64 = codec.encode(response)
+    return {
+        "statusCode": response.status,
+        "multiValueHeaders": headers,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
+    """The event a REST API's proxy integration builds for this request."""
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        multi_headers.setdefault(name.decode("latin-1"), []).append(
+            value.decode("utf-8", "surrogateescape")
+        )
+    raw_path = request.raw_path.decode("utf-8") if request.raw_path is not None else "/"
+    path = decoded(raw_path).decode("utf-8", "replace")
+    multi_query: dict[str, list[str]] = {}
+    query = request.query_string.decode("latin-1")
+    for field, text in parse_qsl(query, keep_blank_values=True):
+        multi_query.setdefault(field, []).append(text)
+    host = multi_headers.get("host", [request.server[0]])[0]
+    stage = "prod" if stamp.stage == "$default" else stamp.stage
+    body = request.body
+    try:
+        text_body: str | None = body.decode("utf-8") if body else None
+        is_base64 = False
+    except UnicodeDecodeError:
+        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    moment = datetime.fromtimestamp(stamp.time_ms / 1000, tz=timezone.utc)
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": request.method,
+        "headers": {key: values[-1] for key, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": {"proxy": path.lstrip("/")} if path != "/" else None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "extendedRequestId": stamp.request_id,
+            "httpMethod": request.method,
+            "identity": {
+                "sourceIp": request.client[0] if request.client else stamp.source_ip,
+                "userAgent": multi_headers.get("user-agent", [""])[0],
+            },
+            "path": "/" + stage + path,
+            "protocol": "HTTP/" + request.http_version,
+            "requestId": stamp.request_id,
+            "requestTime": moment.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": stamp.time_ms,
+            "resourcePath": "/{proxy+}",
+            "stage": stage,
+        },
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def read_response(payload: Any) -> Response:
+    """Decode a proxy-integration answer the way API Gateway does (headers then multi-value)."""
+    if not isinstance(payload, dict) or "statusCode" not in payload:
+        raise MalformedEvent("a REST API proxy integration needs a dict with 'statusCode'")
+    headers: Headers = []
+    multi = payload.get("multiValueHeaders") or {}
+    lowered_multi = {name.lower() for name in multi}
+    for name, value in (payload.get("headers") or {}).items():
+        if name.lower() not in lowered_multi:
+            headers.append((name.lower().encode("latin-1"), header_bytes(str(value))))
+    for name, values in multi.items():
+        headers.extend((name.lower().encode("latin-1"), header_bytes(str(v))) for v in values)
+    body = payload.get("body") or ""
+    data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
+    return Response(int(payload["statusCode"]), headers, data)

@@ -1,0 +1,220 @@
+"""Field conversions every HTTP event source needs: bodies, header maps, host, scheme, paths.
+
+Pure functions over event values; they know nothing of any one platform's layout.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+from faasgi.errors import MalformedEvent
+from faasgi.http import Headers
+
+_COOKIE = b"cookie"
+#: Characters left unescaped when a decoded path must be turned back into a raw one.
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def decode_body(body: Any, is_base64: Any) -> bytes:
+    """The request body as bytes; a body flagged base64 that is not base64 is a MalformedEvent."""
+    if not body:
+        return b""
+    if not isinstance(body, str):
+        raise MalformedEvent(f"'body' must be a string, got {type(body).__name__}")
+    if is_base64:
+        try:
+            return b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedEvent(
+                "'isBase64Encoded' is true but the body is not valid base64"
+            ) from None
+    return body.encode("utf-8")
+
+
+def header_bytes(value: str) -> bytes:
+    """Header text as the bytes a client sent; platforms decode the wire as UTF-8."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+def header_text(value: bytes) -> str:
+    """Header bytes as JSON text for a platform response: UTF-8 where valid, else latin-1."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def single_value_headers(headers: Mapping[str, Any] | None) -> Headers:
+    """`{"Name": "v"}` (or `{"name": ["v1", "v2"]}`) as lower-case byte pairs, cookies merged."""
+    if not headers:
+        return []
+    pairs: Headers = []
+    cookies: list[bytes] = []
+    for name, value in headers.items():
+        key = name.lower().encode("latin-1")
+        if isinstance(value, list):
+            values = [header_bytes(str(v)) for v in value]
+        elif value is None:
+            continue
+        else:
+            values = [header_bytes(str(value))]
+        if key == _COOKIE:
+            cookies.extend(values)
+        else:
+            pairs.extend((key, v) for v in values)
+    if cookies:
+        pairs.append((_COOKIE, b"; ".join(cookies)))
+    return pairs
+
+
+def multi_value_headers(headers: Mapping[str, Iterable[Any] | None] | None) -> Headers:
+    """`{"Name": ["v1", "v2"]}` as lower-case byte pairs, one pair per value, cookies merged."""
+    if not headers:
+        return []
+    pairs: Headers = []
+    cookies: list[bytes] = []
+    for name, values in headers.items():
+        if values is None:
+            continue
+        key = name.lower().encode("latin-1")
+        if isinstance(values, str):
+            values = (values,)
+        if key == _COOKIE:
+            cookies.extend(header_bytes(str(v)) for v in values)
+        else:
+            pairs.extend((key, header_bytes(str(v))) for v in values)
+    if cookies:
+        # RFC 6265 5.4: a client sends one Cookie header; frameworks read only the first.
+        pairs.append((_COOKIE, b"; ".join(cookies)))
+    return pairs
+
+
+def first_header(headers: Headers, name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+def forwarded_scheme(headers: Headers, default: str = "https") -> str:
+    """Scheme from X-Forwarded-Proto; a proxy chain may list several, the first is the client's."""
+    proto = first_header(headers, b"x-forwarded-proto")
+    if not proto:
+        return default
+    return proto.split(b",", 1)[0].strip().lower().decode("latin-1") or default
+
+
+def server_address(headers: Headers, scheme: str, fallback_host: str | None) -> tuple[str, int]:
+    """(host, port) the client addressed: Host header, else the platform's domain name.
+
+    The port comes from the Host header, else the first X-Forwarded-Port value (a chain of
+    proxies makes it a list: mangum PR #304), else the scheme's default.
+    """
+    host_value = first_header(headers, b"host")
+    host = host_value.decode("latin-1") if host_value else (fallback_host or "localhost")
+    port: int | None = None
+    if host.startswith("["):  # [IPv6]:port
+        end = host.find("]")
+        if end != -1 and host[end + 1 : end + 2] == ":":
+            port = _port(host[end + 2 :])
+            host = host[: end + 1]
+    elif ":" in host:
+        host, _, text = host.rpartition(":")
+        port = _port(text)
+    if port is None:
+        forwarded = first_header(headers, b"x-forwarded-port")
+        if forwarded:
+            port = _port(forwarded.split(b",", 1)[0].decode("latin-1"))
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    return host, port
+
+
+def _port(text: str) -> int | None:
+    text = text.strip()
+    if text.isdigit() and len(text) <= 5:
+        return int(text)
+    return None
+
+
+def split_root(raw_path: str, root: str) -> tuple[str, str]:
+    """Split `root` off the front of `raw_path` when it is a whole leading segment."""
+    if root and (raw_path == root or raw_path.startswith(root + "/")):
+        return root, raw_path[len(root) :]
+    return "", raw_path
+
+
+def decoded(raw: str) -> bytes:
+    """Percent-decode a raw path once, to bytes."""
+    if "%" not in raw:
+        return raw.encode("utf-8")
+    return unquote_to_bytes(raw)
+
+
+def encoded(path: str) -> bytes:
+    """Percent-encode a decoded path: the best guess at the raw path a platform did not keep."""
+    return quote(path, safe=_PATH_SAFE).encode("ascii")
+
+
+def normalise_base_path(base_path: str) -> str:
+    """`"v1/"` -> `"/v1"`; `""` and `"/"` -> `""`."""
+    stripped = base_path.strip().strip("/")
+    return "/" + stripped if stripped else ""
+
+
+def epoch_ms(value: Any) -> int | None:
+    """An epoch time in ms from a number or a numeric string; None when absent or not numeric."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def case_variants(name: str, count: int) -> list[str]:
+    """`count` spellings of one header name that differ only in letter case.
+
+    Platforms whose response carries one value per header name pass differently-cased
+    names through as separate headers, the only way to send several Set-Cookie there.
+    """
+    letters = [i for i, char in enumerate(name) if char.isalpha()]
+    if count > 2 ** len(letters):
+        raise ValueError(f"{name!r} has only {2 ** len(letters)} case variants")
+    variants = []
+    for number in range(count):
+        chars = list(name.lower())
+        for bit, position in enumerate(letters):
+            if number >> bit & 1:
+                chars[position] = chars[position].upper()
+        variants.append("".join(chars))
+    return variants
+
+
+def folded_headers(headers: Headers, *, several_cookies: str) -> tuple[dict[str, str], int]:
+    """Response headers for a platform that takes one value per name.
+
+    Repeated headers are comma-joined (RFC 9110 5.3). Set-Cookie cannot be (RFC 6265 3:
+    its Expires attribute holds a comma), so several cookies are either sent under
+    case-varied names (`several_cookies="case-variants"`) or only the last one is kept
+    (`"last"`). Returns the headers and how many Set-Cookie the app sent.
+    """
+    folded: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        if name == b"set-cookie":
+            cookies.append(header_text(value))
+            continue
+        key = name.decode("latin-1")
+        text = header_text(value)
+        folded[key] = folded[key] + ", " + text if key in folded else text
+    if len(cookies) == 1 or (cookies and several_cookies == "last"):
+        folded["set-cookie"] = cookies[-1]
+    elif cookies:
+        folded.update(zip(case_variants("set-cookie", len(cookies)), cookies, strict=True))
+    return folded, len(cookies)

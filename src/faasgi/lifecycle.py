@@ -1,0 +1,304 @@
+"""The two phases of a FaaS function, kept apart: an `Instance` is set up once (cold start:
+app factory, init hooks, ASGI lifespan) and shut down once; an `Invocation` is one event,
+with its request id, its trigger time read from the event and its deadline.
+
+Init work never runs per request, and per-request values never come from init time.
+"""
+
+from __future__ import annotations
+
+import _signal  # type: ignore[import-not-found]  # `signal` builds IntEnums: 1 ms a cold start
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from itertools import count
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from faasgi.errors import AppNotReady, OutsideInvocation
+
+if TYPE_CHECKING:
+    from faasgi.asgi import ASGIRunner
+    from faasgi.wsgi import WSGIRunner
+
+logger = logging.getLogger("faasgi.lifecycle")
+
+Hook = Callable[[], Any]
+H = TypeVar("H", bound=Hook)
+
+_FC_SOURCES = frozenset({"fc-http", "fc-wsgi", "fc-timer", "oss"})
+
+_current: ContextVar[Invocation] = ContextVar("faasgi.invocation")
+
+
+def current_invocation() -> Invocation:
+    """The invocation being served by this thread or task.
+
+    Raises `OutsideInvocation` at import or init time: a value computed there is shared by
+    every later invocation of the instance (the init-time clock bug).
+    """
+    try:
+        return _current.get()
+    except LookupError:
+        raise OutsideInvocation(
+            "no invocation is running: current_invocation() was called outside a handler "
+            "(at import or init time?). Per-request values such as the time must be read "
+            "inside the handler."
+        ) from None
+
+
+class Invocation:
+    """One event being handled. Cheap to create; everything derived is computed on use."""
+
+    __slots__ = ("_request_id", "_started", "_started_wall", "cold", "context", "event", "source")
+
+    def __init__(self, event: Mapping[str, Any], context: Any, source: str, cold: bool) -> None:
+        self.event = event
+        self.context = context
+        #: Event source name: "aws-http", "alb", "fc-http", "sqs", "schedule", ...
+        self.source = source
+        #: True only for the first invocation an instance serves.
+        self.cold = cold
+        self._started = time.monotonic()
+        self._started_wall = time.time()
+        self._request_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<Invocation {self.source} {self.request_id} cold={self.cold}>"
+
+    @property
+    def platform(self) -> str:
+        """ "fc" for Alibaba Function Compute, "aws" otherwise."""
+        if self.source in _FC_SOURCES or hasattr(self.context, "function"):
+            return "fc"
+        return "aws"
+
+    @property
+    def request_id(self) -> str:
+        if self._request_id is None:
+            context = self.context
+            found = getattr(context, "aws_request_id", None) or getattr(context, "request_id", None)
+            if not found:
+                request_context = self.event.get("requestContext")
+                if isinstance(request_context, dict):
+                    found = request_context.get("requestId")
+            self._request_id = str(found) if found else os.urandom(16).hex()
+        return self._request_id
+
+    @property
+    def trigger_time(self) -> datetime:
+        """When the platform triggered this invocation, read from the event.
+
+        Events without a time field (ALB) fall back to when faasgi received the event.
+        """
+        from faasgi.triggers import trigger_epoch_ms  # only functions that ask pay for it
+
+        epoch_ms = trigger_epoch_ms(self.event)
+        if epoch_ms is None:
+            return datetime.fromtimestamp(self._started_wall, tz=timezone.utc)
+        return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+
+    def remaining_ms(self) -> int | None:
+        """Milliseconds left before the platform stops this invocation; None if unknown."""
+        context = self.context
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is not None:
+            return int(remaining())
+        # FC's context has no clock: its function timeout counts from the start of the call.
+        timeout = getattr(getattr(context, "function", None), "timeout", None)
+        if isinstance(timeout, (int, float)) and timeout > 0:
+            elapsed = time.monotonic() - self._started
+            return max(0, int((timeout - elapsed) * 1000))
+        return None
+
+    @property
+    def deadline(self) -> datetime | None:
+        """Wall-clock time at which the platform stops this invocation; None if unknown."""
+        remaining = self.remaining_ms()
+        if remaining is None:
+            return None
+        return datetime.fromtimestamp(time.time() + remaining / 1000, tz=timezone.utc)
+
+
+class Hooks:
+    """Functions to run once when an instance starts, and once when it stops.
+
+    A hook registered after the start has happened runs at once, so definition order in a
+    module (decorator above or below `@serverless`) does not decide whether it runs.
+    """
+
+    def __init__(self) -> None:
+        self.init: list[Hook] = []
+        self.shutdown: list[Hook] = []
+        self._started = False
+        self._runner: WSGIRunner | ASGIRunner | None = None
+
+    def on_init(self, hook: H) -> H:
+        self.init.append(hook)
+        if self._started:
+            run_hooks([hook], self._runner, "init")
+        return hook
+
+    def on_shutdown(self, hook: H) -> H:
+        self.shutdown.append(hook)
+        return hook
+
+    def run_init(self, runner: WSGIRunner | ASGIRunner | None) -> None:
+        self._started = True
+        self._runner = runner
+        run_hooks(self.init, runner, "init")
+
+
+#: Hooks registered with `faasgi.on_init` / `faasgi.on_shutdown`: once per process.
+process_hooks = Hooks()
+on_init = process_hooks.on_init
+on_shutdown = process_hooks.on_shutdown
+
+
+class Instance:
+    """One instance of the function: its app, runner, cold flag, init and shutdown.
+
+    `init()` and `shutdown()` each do their work once, however often and from however many
+    threads they are called (import, FC `initializer`, first invocation; SIGTERM, FC
+    `preStop`, interpreter exit).
+    """
+
+    def __init__(self, build: Callable[[], WSGIRunner | ASGIRunner], hooks: Hooks) -> None:
+        self._build = build
+        self.hooks = hooks
+        self.runner: WSGIRunner | ASGIRunner | None = None
+        self.init_ms: float | None = None
+        self._invocations = count()
+        self._lock = threading.RLock()
+        self._stopped = False
+        _live_instances.add(self)
+
+    @property
+    def ready(self) -> bool:
+        return self.runner is not None
+
+    def init(self) -> WSGIRunner | ASGIRunner:
+        runner = self.runner
+        if runner is not None:
+            return runner
+        with self._lock:
+            if self.runner is not None:
+                return self.runner
+            if self._stopped:
+                raise AppNotReady("this instance has been shut down")
+            started = time.perf_counter()
+            _process.start()
+            try:
+                runner = self._build()
+                runner.startup()
+                self.hooks.run_init(runner)
+            except AppNotReady:
+                raise
+            except Exception as error:
+                raise AppNotReady(f"instance init failed: {error!r}") from error
+            self.init_ms = (time.perf_counter() - started) * 1000
+            self.runner = runner
+            logger.debug("instance ready in %.1f ms", self.init_ms)
+            return runner
+
+    def next_is_cold(self) -> bool:
+        """True for the first invocation only (`next` on a count is atomic under the GIL)."""
+        return next(self._invocations) == 0
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            runner = self.runner
+            if runner is None:
+                return
+            try:
+                run_hooks(self.hooks.shutdown, runner, "shutdown", keep_going=True)
+            finally:
+                runner.shutdown()
+
+
+def run_hooks(
+    hooks: list[Hook], runner: WSGIRunner | ASGIRunner | None, phase: str, keep_going: bool = False
+) -> None:
+    """Call each hook; a coroutine a hook returns runs on the ASGI app's loop."""
+    for hook in hooks:
+        try:
+            result = hook()
+            if _is_awaitable(result):
+                loop = getattr(runner, "loop", None)
+                if loop is None:
+                    result.close()
+                    raise TypeError(
+                        f"{phase} hook {hook!r} is async, but a WSGI app has no event loop"
+                    )
+                loop.run(result)
+        except Exception:
+            if not keep_going:
+                raise
+            logger.exception("%s hook %r failed", phase, hook)
+
+
+def _is_awaitable(value: Any) -> bool:
+    return hasattr(value, "__await__") and hasattr(value, "close")
+
+
+class _Process:
+    """Process-wide shutdown triggers, installed once when the first instance starts."""
+
+    def __init__(self) -> None:
+        self._started = False
+        self._stopped = False
+        self._lock = threading.RLock()
+        self._previous_sigterm: Any = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            process_hooks.run_init(None)
+            atexit.register(self.shutdown)
+            if threading.current_thread() is threading.main_thread():
+                try:
+                    self._previous_sigterm = _signal.signal(_signal.SIGTERM, self._on_sigterm)
+                except (ValueError, OSError):  # embedded interpreters may refuse
+                    self._previous_sigterm = None
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        for instance in list(_live_instances):
+            try:
+                instance.shutdown()
+            except Exception:
+                logger.exception("instance shutdown failed")
+        run_hooks(process_hooks.shutdown, None, "shutdown", keep_going=True)
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self.shutdown()
+        previous = self._previous_sigterm
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != _signal.SIG_IGN:
+            # Default action: die of SIGTERM, as the platform expects.
+            _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+            os.kill(os.getpid(), _signal.SIGTERM)
+
+
+_live_instances: weakref.WeakSet[Instance] = weakref.WeakSet()
+_process = _Process()
+
+
+def shutdown_process() -> None:
+    """Shut down every instance in this process, then run `faasgi.on_shutdown` hooks; once."""
+    _process.shutdown()
