@@ -360,6 +360,9 @@ class ASGIRunner:
         self.lifespan.startup()
 
     def shutdown(self) -> None:
+        if self.loop.loop.is_closed():
+            # Already torn down (an interpreter exiting collects loops before atexit runs).
+            return
         try:
             self.lifespan.shutdown()
         finally:

@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -216,6 +215,7 @@ class Instance:
             if self._stopped:
                 return
             self._stopped = True
+            _live_instances.discard(self)
             runner = self.runner
             if runner is None:
                 return
@@ -295,7 +295,10 @@ class _Process:
             os.kill(os.getpid(), _signal.SIGTERM)
 
 
-_live_instances: weakref.WeakSet[Instance] = weakref.WeakSet()
+#: Instances not yet shut down. Strong references: an instance lives until it is shut down
+#: or the process ends, so its lifespan always gets its shutdown (a pending lifespan task
+#: that is garbage-collected instead never runs its cleanup).
+_live_instances: set[Instance] = set()
 _process = _Process()
 
 

@@ -30,6 +30,7 @@ KINDS = (
     "fc-timer",
     "oss",
     "warmup",
+    "authorizer",
 )
 
 _RECORD_SOURCES = {
@@ -43,10 +44,13 @@ _RECORD_SOURCES = {
 
 def kind_of(event: Mapping[str, Any]) -> str | None:
     """The kind of a non-HTTP event, or None when faasgi does not know its shape."""
+    if "methodArn" in event or "routeArn" in event:
+        return "authorizer"
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], dict):
         first = records[0]
-        return _RECORD_SOURCES.get(first.get("eventSource") or first.get("EventSource") or "")
+        origin = first.get("eventSource") or first.get("EventSource")
+        return _RECORD_SOURCES.get(origin) if isinstance(origin, str) else None
     source = event.get("source")
     if "detail-type" in event and source is not None:
         if source == "aws.events" and event["detail-type"] == "Scheduled Event":
@@ -126,9 +130,7 @@ def trigger_epoch_ms(event: Mapping[str, Any]) -> int | None:
                 return value // 1000 if value > 100_000_000_000_000 else value
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], dict):
-        kind = _RECORD_SOURCES.get(
-            records[0].get("eventSource") or records[0].get("EventSource") or ""
-        )
+        kind = kind_of(event)
         if kind:
             moment = _record(kind, records[0]).time
             return int(moment.timestamp() * 1000) if moment else None

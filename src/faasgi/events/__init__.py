@@ -58,9 +58,19 @@ if TYPE_CHECKING:
         def read_response(self, payload: Any) -> Response: ...
 
 
+def _is_authorizer(event: Event) -> bool:
+    # API Gateway Lambda authorizers get request-shaped events but want a policy back.
+    return "methodArn" in event or "routeArn" in event
+
+
 def _aws_http(event: Event) -> bool:
     context = event.get("requestContext")
-    return event.get("version") == "2.0" and isinstance(context, dict) and "http" in context
+    return (
+        event.get("version") == "2.0"
+        and isinstance(context, dict)
+        and "http" in context
+        and not _is_authorizer(event)
+    )
 
 
 def _fc_http(event: Event) -> bool:
@@ -80,7 +90,12 @@ def _alb(event: Event) -> bool:
 
 def _aws_rest(event: Event) -> bool:
     context = event.get("requestContext")
-    return "httpMethod" in event and isinstance(context, dict) and "elb" not in context
+    return (
+        "httpMethod" in event
+        and isinstance(context, dict)
+        and "elb" not in context
+        and not _is_authorizer(event)
+    )
 
 
 def _lattice(event: Event) -> bool:
@@ -138,6 +153,8 @@ class Detector:
 
 def looks_like_http(event: Event) -> bool:
     """True for an event that carries HTTP request keys but fits no source's shape."""
+    if _is_authorizer(event):
+        return False
     if any(key in event for key in _HTTP_HINTS):
         return True
     context = event.get("requestContext")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from base64 import b64decode, b64encode
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
@@ -89,11 +89,12 @@ def _query_string(event: Event) -> bytes:
     multi = event.get("multiValueQueryStringParameters")
     if multi:
         return urlencode(
-            [(key, value) for key, values in multi.items() for value in values or ()]
+            [(key, value) for key, values in multi.items() for value in values or ()],
+            quote_via=quote,
         ).encode("ascii")
     single = event.get("queryStringParameters")
     if single:
-        return urlencode(single).encode("ascii")
+        return urlencode(single, quote_via=quote).encode("ascii")
     return b""
 
 
@@ -128,13 +129,17 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
             value.decode("utf-8", "surrogateescape")
         )
     raw_path = request.raw_path.decode("utf-8") if request.raw_path is not None else "/"
-    path = decoded(raw_path).decode("utf-8", "replace")
+    full = decoded(raw_path).decode("utf-8", "replace")
+    stage = "prod" if stamp.stage == "$default" else stamp.stage
+    # On the execute-api domain the URL starts with the stage and `path` lacks it; a
+    # request without it stands for a custom domain, where `path` is the whole path.
+    _, path = split_root(full, "/" + stage)
+    path = path or "/"
     multi_query: dict[str, list[str]] = {}
     query = request.query_string.decode("latin-1")
     for field, text in parse_qsl(query, keep_blank_values=True):
         multi_query.setdefault(field, []).append(text)
     host = multi_headers.get("host", [request.server[0]])[0]
-    stage = "prod" if stamp.stage == "$default" else stamp.stage
     body = request.body
     try:
         text_body: str | None = body.decode("utf-8") if body else None
@@ -163,7 +168,7 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
                 "sourceIp": request.client[0] if request.client else stamp.source_ip,
                 "userAgent": multi_headers.get("user-agent", [""])[0],
             },
-            "path": "/" + stage + path,
+            "path": full,
             "protocol": "HTTP/" + request.http_version,
             "requestId": stamp.request_id,
             "requestTime": moment.strftime("%d/%b/%Y:%H:%M:%S +0000"),

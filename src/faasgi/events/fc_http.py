@@ -15,7 +15,7 @@ import json
 from base64 import b64decode, b64encode
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
@@ -58,7 +58,7 @@ def parse(event: Event, base_path: str) -> Request:
     return Request(
         method=method,
         path=decoded(rest),
-        query_string=urlencode(parameters).encode("ascii") if parameters else b"",
+        query_string=urlencode(parameters, quote_via=quote).encode("ascii") if parameters else b"",
         headers=headers,
         body=decode_body(event.get("body"), event.get("isBase64Encoded")),
         root_path=decoded(root) if root else b"",
