@@ -100,10 +100,7 @@ class WSGIRunner:
         exchange = _Exchange()
         result = self.app(environ, exchange.start_response)
         try:
-            if type(result) is list:
-                chunks = result
-            else:
-                chunks = [chunk for chunk in result if chunk]
+            body = b"".join(result)
         finally:
             close = getattr(result, "close", None)
             if close is not None:
@@ -111,9 +108,8 @@ class WSGIRunner:
         if exchange.status is None:
             raise RuntimeError("the WSGI app returned without calling start_response")
         if exchange.written:
-            chunks = exchange.written + chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return Response(exchange.status, exchange.headers, bytes(body))
+            body = b"".join(exchange.written) + body
+        return Response(exchange.status, exchange.headers, body)
 
 
 def _environ_key(name: bytes) -> str | None:
@@ -151,7 +147,20 @@ class _Exchange:
         if not code.isdigit():
             raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
         self.status = int(code)
+        names = _RESPONSE_NAMES
         self.headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
+            (names.get(name) or _response_name(name), value.encode("latin-1"))
+            for name, value in headers
         ]
         return self.written.append
+
+
+#: "Content-Type" -> b"content-type", memoised: apps send the same few names every time.
+_RESPONSE_NAMES: dict[str, bytes] = {}
+
+
+def _response_name(name: str) -> bytes:
+    key = name.lower().encode("latin-1")
+    if len(_RESPONSE_NAMES) < _HEADER_KEY_LIMIT:
+        _RESPONSE_NAMES[name] = key
+    return key

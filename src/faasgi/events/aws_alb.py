@@ -20,11 +20,10 @@ from faasgi.events.fields import (
     decoded,
     first_header,
     folded_headers,
-    forwarded_scheme,
     header_bytes,
     header_text,
     multi_value_headers,
-    server_address,
+    origin,
     single_value_headers,
     split_root,
 )
@@ -47,7 +46,7 @@ def parse(event: Event, base_path: str) -> Request:
         headers = single_value_headers(event.get("headers"))
         query = _raw_query(event.get("queryStringParameters"))
     root, rest = split_root(raw_path, base_path)
-    scheme = forwarded_scheme(headers, default="http")
+    scheme, server = origin(headers, "http", None)
     return Request(
         method=method,
         path=decoded(rest),
@@ -57,7 +56,7 @@ def parse(event: Event, base_path: str) -> Request:
         root_path=decoded(root) if root else b"",
         raw_path=raw_path.encode("utf-8"),
         scheme=scheme,
-        server=server_address(headers, scheme, None),
+        server=server,
         client=_client(headers),
     )
 

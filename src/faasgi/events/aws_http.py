@@ -19,10 +19,9 @@ from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
     decode_body,
     decoded,
-    forwarded_scheme,
     header_bytes,
     header_text,
-    server_address,
+    origin,
     single_value_headers,
     split_root,
 )
@@ -62,7 +61,7 @@ def parse(event: Event, base_path: str) -> Request:
     cookies = event.get("cookies")
     if cookies:
         _merge_cookies(headers, cookies)
-    scheme = forwarded_scheme(headers)
+    scheme, server = origin(headers, "https", context.get("domainName"))
     source_ip = http.get("sourceIp")
     return Request(
         method=http["method"],
@@ -73,7 +72,7 @@ def parse(event: Event, base_path: str) -> Request:
         root_path=decoded(root) if root else b"",
         raw_path=raw_path.encode("utf-8"),
         scheme=scheme,
-        server=server_address(headers, scheme, context.get("domainName")),
+        server=server,
         client=(source_ip, 0) if source_ip else None,
         http_version=_http_version(http.get("protocol")),
     )

@@ -21,9 +21,8 @@ from faasgi.events.fields import (
     decoded,
     first_header,
     folded_headers,
-    forwarded_scheme,
     header_bytes,
-    server_address,
+    origin,
     single_value_headers,
     split_root,
 )
@@ -52,7 +51,7 @@ def parse(event: Event, base_path: str) -> Request:
     query = _query(parameters) if parameters else inline_query.encode("utf-8")
     headers = single_value_headers(event.get("headers"))
     root, rest = split_root(raw_path, base_path)
-    scheme = forwarded_scheme(headers)
+    scheme, server = origin(headers, "https", None)
     forwarded = first_header(headers, b"x-forwarded-for")
     client = forwarded.rsplit(b",", 1)[-1].strip().decode("latin-1") if forwarded else ""
     return Request(
@@ -64,7 +63,7 @@ def parse(event: Event, base_path: str) -> Request:
         root_path=decoded(root) if root else b"",
         raw_path=raw_path.encode("utf-8"),
         scheme=scheme,
-        server=server_address(headers, scheme, None),
+        server=server,
         client=(client, 0) if client else None,
     )
 

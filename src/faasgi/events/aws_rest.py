@@ -21,11 +21,10 @@ from faasgi.events.fields import (
     decode_body,
     decoded,
     encoded,
-    forwarded_scheme,
     header_bytes,
     header_text,
     multi_value_headers,
-    server_address,
+    origin,
     single_value_headers,
     split_root,
 )
@@ -51,7 +50,7 @@ def parse(event: Event, base_path: str) -> Request:
         headers = multi_value_headers(event["multiValueHeaders"])
     else:
         headers = single_value_headers(event.get("headers"))
-    scheme = forwarded_scheme(headers)
+    scheme, server = origin(headers, "https", context.get("domainName"))
     identity = context.get("identity") or {}
     source_ip = identity.get("sourceIp")
     full = root + rest if root else path
@@ -64,7 +63,7 @@ def parse(event: Event, base_path: str) -> Request:
         root_path=root.encode("utf-8"),
         raw_path=encoded(full),
         scheme=scheme,
-        server=server_address(headers, scheme, context.get("domainName")),
+        server=server,
         client=(source_ip, 0) if source_ip else None,
         http_version=_http_version(context.get("protocol")),
     )

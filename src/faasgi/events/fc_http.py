@@ -24,9 +24,8 @@ from faasgi.events.fields import (
     decode_body,
     decoded,
     folded_headers,
-    forwarded_scheme,
     header_bytes,
-    server_address,
+    origin,
     single_value_headers,
     split_root,
 )
@@ -52,7 +51,7 @@ def parse(event: Event, base_path: str) -> Request:
             headers[index] = (name, b"; ".join(c for c in crumbs if c))
     parameters = event.get("queryParameters")
     root, rest = split_root(raw_path, base_path)
-    scheme = forwarded_scheme(headers)
+    scheme, server = origin(headers, "https", context.get("domainName"))
     source_ip = http.get("sourceIp")
     protocol = http.get("protocol")
     return Request(
@@ -65,7 +64,7 @@ def parse(event: Event, base_path: str) -> Request:
         raw_path=raw_path.encode("utf-8"),
         scheme=scheme,
         # The real event has no Host header: Go's net/http moves Host out of the map.
-        server=server_address(headers, scheme, context.get("domainName")),
+        server=server,
         client=(source_ip, 0) if source_ip else None,
         http_version=protocol[5:]
         if isinstance(protocol, str) and protocol[:5] == "HTTP/"

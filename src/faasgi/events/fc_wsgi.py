@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from faasgi.events.fields import forwarded_scheme, server_address, split_root
+from faasgi.events.fields import origin, split_root
 from faasgi.http import Headers, Request, Response, reason_phrase
 
 NAME = "fc-wsgi"
@@ -49,7 +49,9 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
         root += extra
     request_uri = environ.get("fc.request_uri") or ""
     raw_path = request_uri.split("?", 1)[0].encode("latin-1") if request_uri else None
-    scheme = forwarded_scheme(headers, default=environ.get("wsgi.url_scheme", "http"))
+    scheme, server = origin(
+        headers, environ.get("wsgi.url_scheme", "http"), environ.get("SERVER_NAME")
+    )
     remote = environ.get("REMOTE_ADDR")
     protocol = environ.get("SERVER_PROTOCOL", "HTTP/1.1")
     return Request(
@@ -61,7 +63,7 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
         root_path=root.encode("latin-1"),
         raw_path=raw_path,
         scheme=scheme,
-        server=server_address(headers, scheme, environ.get("SERVER_NAME")),
+        server=server,
         client=(remote, 0) if remote else None,
         http_version=protocol[5:] if protocol.startswith("HTTP/") else "1.1",
     )

@@ -48,26 +48,52 @@ def header_text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
+#: "Content-Type" -> b"content-type": header names repeat from one event to the next.
+_NAMES: dict[str, bytes] = {}
+_NAMES_LIMIT = 1024
+
+
+def _header_name(name: str) -> bytes:
+    # Header names are ASCII tokens; anything else raises, and the event is answered 400.
+    key = name.lower().encode("latin-1")
+    if len(_NAMES) < _NAMES_LIMIT:
+        _NAMES[name] = key
+    return key
+
+
 def single_value_headers(headers: Mapping[str, Any] | None) -> Headers:
-    """`{"Name": "v"}` (or `{"name": ["v1", "v2"]}`) as lower-case byte pairs, cookies merged."""
+    """`{"Name": "v"}` (or `{"name": ["v1", "v2"]}`) as lower-case byte pairs, cookies merged.
+
+    Values are encoded strictly: a lone surrogate in an event is malformed (answered 400).
+    """
     if not headers:
         return []
     pairs: Headers = []
-    cookies: list[bytes] = []
+    append = pairs.append
+    names = _NAMES
+    cookies: list[bytes] | None = None
     for name, value in headers.items():
-        key = name.lower().encode("latin-1")
-        if isinstance(value, list):
-            values = [header_bytes(str(v)) for v in value]
+        key = names.get(name) or _header_name(name)
+        if value.__class__ is str:
+            if key == _COOKIE:
+                cookies = [*(cookies or ()), value.encode()]
+            else:
+                append((key, value.encode()))
         elif value is None:
             continue
         else:
-            values = [header_bytes(str(value))]
-        if key == _COOKIE:
-            cookies.extend(values)
-        else:
-            pairs.extend((key, v) for v in values)
+            values = (
+                [str(v).encode() for v in value]
+                if isinstance(value, list)
+                else [str(value).encode()]
+            )
+            if key == _COOKIE:
+                cookies = [*(cookies or ()), *values]
+            else:
+                pairs.extend((key, v) for v in values)
     if cookies:
-        pairs.append((_COOKIE, b"; ".join(cookies)))
+        # RFC 6265 5.4: a client sends one Cookie header; frameworks read only the first.
+        append((_COOKIE, b"; ".join(cookies)))
     return pairs
 
 
@@ -76,20 +102,22 @@ def multi_value_headers(headers: Mapping[str, Iterable[Any] | None] | None) -> H
     if not headers:
         return []
     pairs: Headers = []
-    cookies: list[bytes] = []
+    append = pairs.append
+    names = _NAMES
+    cookies: list[bytes] | None = None
     for name, values in headers.items():
         if values is None:
             continue
-        key = name.lower().encode("latin-1")
-        if isinstance(values, str):
+        key = names.get(name) or _header_name(name)
+        if values.__class__ is str:
             values = (values,)
         if key == _COOKIE:
-            cookies.extend(header_bytes(str(v)) for v in values)
+            cookies = [*(cookies or ()), *(str(v).encode() for v in values)]
         else:
-            pairs.extend((key, header_bytes(str(v))) for v in values)
+            for value in values:
+                append((key, value.encode() if value.__class__ is str else str(value).encode()))
     if cookies:
-        # RFC 6265 5.4: a client sends one Cookie header; frameworks read only the first.
-        pairs.append((_COOKIE, b"; ".join(cookies)))
+        append((_COOKIE, b"; ".join(cookies)))
     return pairs
 
 
@@ -100,21 +128,50 @@ def first_header(headers: Headers, name: bytes) -> bytes | None:
     return None
 
 
-def forwarded_scheme(headers: Headers, default: str = "https") -> str:
-    """Scheme from X-Forwarded-Proto; a proxy chain may list several, the first is the client's."""
-    proto = first_header(headers, b"x-forwarded-proto")
-    if not proto:
-        return default
-    return proto.split(b",", 1)[0].strip().lower().decode("latin-1") or default
+#: (host, x-forwarded-proto, x-forwarded-port, defaults) -> (scheme, (host, port))
+_ORIGINS: dict[tuple[Any, ...], tuple[str, tuple[str, int]]] = {}
+_ORIGINS_LIMIT = 256
 
 
-def server_address(headers: Headers, scheme: str, fallback_host: str | None) -> tuple[str, int]:
-    """(host, port) the client addressed: Host header, else the platform's domain name.
+def origin(
+    headers: Headers, default_scheme: str, fallback_host: str | None
+) -> tuple[str, tuple[str, int]]:
+    """(scheme, (host, port)) the client addressed, from Host and X-Forwarded-* headers.
 
-    The port comes from the Host header, else the first X-Forwarded-Port value (a chain of
-    proxies makes it a list: mangum PR #304), else the scheme's default.
+    The scheme is the first X-Forwarded-Proto entry (a proxy chain lists several); the host
+    is the Host header, else the platform's domain name; the port comes from Host, else the
+    first X-Forwarded-Port entry (mangum PR #304: int() of the whole list fails), else the
+    scheme's default. Results are memoised: the same few origins repeat.
     """
-    host_value = first_header(headers, b"host")
+    host = proto = port = None
+    for key, value in headers:
+        if key == b"host":
+            if host is None:
+                host = value
+        elif key == b"x-forwarded-proto":
+            if proto is None:
+                proto = value
+        elif key == b"x-forwarded-port" and port is None:
+            port = value
+    cache_key = (host, proto, port, default_scheme, fallback_host)
+    found = _ORIGINS.get(cache_key)
+    if found is None:
+        found = _origin(host, proto, port, default_scheme, fallback_host)
+        if len(_ORIGINS) < _ORIGINS_LIMIT:
+            _ORIGINS[cache_key] = found
+    return found
+
+
+def _origin(
+    host_value: bytes | None,
+    proto: bytes | None,
+    forwarded_port: bytes | None,
+    default_scheme: str,
+    fallback_host: str | None,
+) -> tuple[str, tuple[str, int]]:
+    scheme = default_scheme
+    if proto:
+        scheme = proto.split(b",", 1)[0].strip().lower().decode("latin-1") or default_scheme
     host = host_value.decode("latin-1") if host_value else (fallback_host or "localhost")
     port: int | None = None
     if host.startswith("["):  # [IPv6]:port
@@ -125,13 +182,11 @@ def server_address(headers: Headers, scheme: str, fallback_host: str | None) -> 
     elif ":" in host:
         host, _, text = host.rpartition(":")
         port = _port(text)
-    if port is None:
-        forwarded = first_header(headers, b"x-forwarded-port")
-        if forwarded:
-            port = _port(forwarded.split(b",", 1)[0].decode("latin-1"))
+    if port is None and forwarded_port:
+        port = _port(forwarded_port.split(b",", 1)[0].decode("latin-1"))
     if port is None:
         port = 443 if scheme == "https" else 80
-    return host, port
+    return scheme, (host, port)
 
 
 def _port(text: str) -> int | None:

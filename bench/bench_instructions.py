@@ -1,0 +1,81 @@
+"""Instructions per warm invocation, counted by valgrind (callgrind), for each adapter.
+
+Wall-clock timings on a shared 2-core machine move with whatever else runs; instruction
+counts do not. Each contender runs in a fresh interpreter under callgrind twice, with 0
+and with N invocations after the same warm-up; the difference divided by N is its cost.
+
+    python bench/bench_instructions.py [--calls 200] [--apps flask,starlette]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+RUNNER = """
+import sys
+sys.path.insert(0, {here!r})
+import bench_adapters as b
+from apps import EVENTS, Context, fresh
+import asyncio
+loop = asyncio.new_event_loop(); asyncio.set_event_loop(loop)
+event = EVENTS[{version!r}]({kind!r})
+invoke = b.contenders({framework!r}, event, loop)[{name!r}]
+context = Context()
+events = [fresh(event) for _ in range(50 + {calls})]
+for current in events[:50]:
+    invoke(current, context)
+for current in events[50:]:
+    invoke(current, context)
+"""
+
+
+def count(framework: str, version: str, kind: str, name: str, calls: int) -> int:
+    script = RUNNER.format(here=str(HERE), version=version, kind=kind, framework=framework,
+                           name=name, calls=calls)
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         "-c", script],
+        capture_output=True, text=True, check=True,
+    )
+    match = re.search(r"Collected : (\d+)", result.stderr)
+    if match is None:
+        raise RuntimeError(result.stderr[-2000:])
+    return int(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--apps", default="starlette,flask")
+    parser.add_argument("--versions", default="v2,v1")
+    parser.add_argument("--kind", default="json")
+    options = parser.parse_args()
+    for framework in options.apps.split(","):
+        names = (
+            ["reference (raw)", "bare handler", "faasgi", "apig-wsgi", "serverless-wsgi"]
+            if framework == "flask"
+            else ["reference (raw)", "reference (loop)", "bare handler", "faasgi",
+                  "mangum (lifespan off)", "mangum (lifespan auto)"]
+        )
+        for version in options.versions.split(","):
+            print(f"\n### {framework}, API Gateway {version}, {options.kind}: "
+                  "instructions per invocation\n")
+            print("| adapter | instructions | own (vs raw reference) |")
+            print("|---|---:|---:|")
+            per_call: dict[str, float] = {}
+            for name in names:
+                base = count(framework, version, options.kind, name, 0)
+                total = count(framework, version, options.kind, name, options.calls)
+                per_call[name] = (total - base) / options.calls
+                own = per_call[name] - per_call["reference (raw)"]
+                print(f"| {name} | {per_call[name]:,.0f} | {own:,.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
