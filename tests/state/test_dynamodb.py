@@ -37,7 +37,7 @@ def count_requests(store: DynamoDBStore) -> list[str]:
 
 def test_importing_faasgi_and_its_state_package_imports_no_boto3_and_no_framework() -> None:
     code = (
-        "import sys, faasgi, faasgi.state;"
+        "import sys, faasgi, faasgi.state, faasgi.state.sessions;"
         "heavy = [m for m in ('boto3', 'botocore', 'flask', 'starlette', 'asyncio', 'moto')"
         " if m in sys.modules];"
         "print(heavy)"

@@ -1,5 +1,5 @@
 """Sessions and application data in DynamoDB, safe when many copies of a function write at
-once: versioned items with conditional writes.
+once: versioned items with conditional writes, and server-side sessions for any framework.
 
     from faasgi.state import DynamoDBStore, Key, Sessions
 
@@ -11,6 +11,14 @@ Importing this package imports neither boto3 nor any web framework.
 
 from faasgi.state.dynamodb import DynamoDBStore, ensure_table
 from faasgi.state.memory import MemoryStore
+from faasgi.state.sessions import (
+    ASGISessionMiddleware,
+    MissingSecret,
+    Session,
+    SessionConflict,
+    Sessions,
+    WSGISessionMiddleware,
+)
 from faasgi.state.store import (
     DELETE,
     Check,
@@ -28,6 +36,7 @@ from faasgi.state.store import (
 
 __all__ = [
     "DELETE",
+    "ASGISessionMiddleware",
     "Check",
     "ConflictError",
     "Delete",
@@ -36,10 +45,15 @@ __all__ = [
     "ItemTooLarge",
     "Key",
     "MemoryStore",
+    "MissingSecret",
     "NotJSON",
     "Page",
     "Put",
+    "Session",
+    "SessionConflict",
+    "Sessions",
     "StateError",
     "Store",
+    "WSGISessionMiddleware",
     "ensure_table",
 ]
