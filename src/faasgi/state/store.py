@@ -317,9 +317,14 @@ def read_modify_write(
     current: Item | Unread | None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Item | None:
-    """`Store.update` for every backend: conditional write of `function(current value)`;
-    on conflict, rerun on the item the conflict returned, after a short random pause
-    (exponential backoff with full jitter, so contending writers spread out)."""
+    """`Store.update` for every backend: conditional write of `function(current value)`.
+
+    After a first conflict it reruns at once on the item the conflict returned (no second
+    read: with two writers, that retry wins). After further conflicts it is contending with
+    several writers: it pauses (exponential backoff with full jitter, so writers spread
+    out) and then reads the item afresh, because the one the conflict returned is older
+    than the pause by then and would surely lose again.
+    """
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     item = store.get(key, consistent=True) if isinstance(current, Unread) else current
@@ -334,8 +339,9 @@ def read_modify_write(
             return store.put(key, new_value, version=expected, ttl=ttl)
         except ConflictError as conflict:
             item = conflict.current
-            if attempt + 1 < attempts:
-                sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+            if attempt > 0 and attempt + 1 < attempts:
+                sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+                item = store.get(key, consistent=True)
     found = "no item" if item is None else f"version {item.version}"
     raise ConflictError(
         key, item, f"gave up after {attempts} attempts; other writers kept winning (now {found})"
