@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -28,7 +29,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from faasgi.state.attributes import AttributeValue, to_attribute
+from faasgi.state.attributes import to_attribute
 from faasgi.state.store import DELETE, Item, Key, NotJSON, StateError, Store
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ class Session(dict[str, Any]):
         self.id: str | None = None
         self.new = True
         self._item: Item | None = None
-        self._loaded: dict[str, AttributeValue] = {}
+        #: The JSON fingerprint of each value as read (what `save` compares with).
+        self._loaded: dict[str, str] = {}
         self._regenerate = False
         self._stale_cookie = False
 
@@ -187,7 +189,7 @@ class Sessions:
         session._loaded = {}
         dict.clear(session)
         for name, value in item.value.items():
-            session._loaded[name] = to_attribute(value)
+            session._loaded[name] = _fingerprint(value)
             dict.__setitem__(session, name, session.from_json(value))
 
     @staticmethod
@@ -235,12 +237,16 @@ class Sessions:
         if old_id is None:
             return self._create(session, data, current)
         read = session._item.value if session._item is not None else None
-        item = self.store.update(
-            self.key(old_id),
-            _merge(changed, session._loaded, data, read),
-            ttl=self.max_age,
-            current=session._item,
-        )
+        try:
+            item = self.store.update(
+                self.key(old_id),
+                _merge(changed, session._loaded, data, read),
+                ttl=self.max_age,
+                current=session._item,
+            )
+        except NotJSON as error:
+            error.root = "session"
+            raise
         if item is not None and item.value is not data:
             self._adopt(session, old_id, item)  # other requests' keys were merged in
         else:
@@ -248,7 +254,7 @@ class Sessions:
         return self._set_cookie(old_id)
 
     def _save_regenerated(
-        self, session: Session, current: dict[str, AttributeValue], old_id: str | None
+        self, session: Session, current: dict[str, str], old_id: str | None
     ) -> list[tuple[str, str]]:
         headers = self._expire_cookie()
         if current:
@@ -260,10 +266,14 @@ class Sessions:
         return headers
 
     def _create(
-        self, session: Session, data: dict[str, Any], current: dict[str, AttributeValue]
+        self, session: Session, data: dict[str, Any], current: dict[str, str]
     ) -> list[tuple[str, str]]:
         session_id = secrets.token_urlsafe(32)
-        item = self.store.put(self.key(session_id), data, version=0, ttl=self.max_age)
+        try:
+            item = self.store.put(self.key(session_id), data, version=0, ttl=self.max_age)
+        except NotJSON as error:
+            error.root = "session"
+            raise
         self._saved(session, session_id, item, current)
         return self._set_cookie(session_id)
 
@@ -272,7 +282,7 @@ class Sessions:
         session: Session,
         session_id: str | None,
         item: Item | None,
-        current: dict[str, AttributeValue],
+        current: dict[str, str],
     ) -> None:
         """Make the session object describe what is now stored (a second save is a no-op)."""
         session.id = session_id
@@ -282,16 +292,22 @@ class Sessions:
         session._stale_cookie = False
 
     @staticmethod
-    def _encode(session: Session) -> dict[str, AttributeValue]:
+    def _encode(session: Session) -> dict[str, str]:
+        """The fingerprint of each value, as it would be stored."""
         encoded = {}
         for name, value in session.items():
             if type(name) is not str:
                 raise NotJSON(f"session key {name!r} is not a str")
+            json_value = session.to_json(value)
             try:
-                encoded[name] = to_attribute(session.to_json(value))
-            except NotJSON as error:
-                error.path.insert(0, f"[{name!r}]")
-                error.root = "session"
+                encoded[name] = _fingerprint(json_value)
+            except (TypeError, ValueError):
+                try:
+                    to_attribute(json_value)  # says exactly where the value is not JSON
+                except NotJSON as error:
+                    error.path.insert(0, f"[{name!r}]")
+                    error.root = "session"
+                    raise
                 raise
         return encoded
 
@@ -444,7 +460,7 @@ def _json_values(session: Session) -> Iterable[tuple[str, Any]]:
 
 
 def _merge(
-    changed: list[str], loaded: dict[str, AttributeValue], data: dict[str, Any], read: Any
+    changed: list[str], loaded: dict[str, str], data: dict[str, Any], read: Any
 ) -> Callable[[Any], Any]:
     """The `update` function applying this request's changes to the stored session, by the
     three-way rule in the module docstring. `read` is the value this request loaded."""
@@ -459,7 +475,7 @@ def _merge(
         merged = dict(stored)
         conflicts = []
         for name in changed:
-            there = to_attribute(stored[name]) if name in stored else _MISSING
+            there = _fingerprint(stored[name]) if name in stored else _MISSING
             # Changed meanwhile, even to the value this request wants: two requests that
             # both turned 1 into 2 made two increments, and one would be lost.
             if there != loaded.get(name, _MISSING):
@@ -473,6 +489,19 @@ def _merge(
         return merged if merged else DELETE
 
     return apply
+
+
+def _bytes_tag(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"\x00bytes": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+#: Canonical JSON of a session value: C-fast, and strict about types ("1", "1.0" and
+#: "true" differ), so comparing fingerprints tells whether a value changed.
+_fingerprint = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), default=_bytes_tag, check_circular=False
+).encode
 
 
 def _signature(secret: bytes, session_id: str) -> str:
