@@ -12,7 +12,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import faasgi.state.dynamodb
-from faasgi.state import DynamoDBStore, ItemTooLarge, Key, ensure_table
+from faasgi.state import DynamoDBStore, ItemTooLarge, Key, Put, ensure_table
 
 from .conftest import Clock
 
@@ -156,11 +156,34 @@ def test_ensure_table_creates_the_documented_table_once(store: DynamoDBStore) ->
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
 
 
+def test_an_item_too_large_is_refused_before_sending(store: DynamoDBStore) -> None:
+    sent = count_requests(store)
+
+    with pytest.raises(ItemTooLarge, match="would be 410"):
+        store.put(KEY, "x" * 410_000)
+
+    assert sent == []
+
+
 def test_dynamodb_refusing_an_item_for_its_size_is_reported_as_item_too_large(
     store: DynamoDBStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Skip our own size check, so the refusal comes from the service.
     monkeypatch.setattr(faasgi.state.dynamodb, "ITEM_SIZE_LIMIT", 10**9)
 
-    with pytest.raises(ItemTooLarge, match="would exceed"):
+    with pytest.raises(ItemTooLarge, match="would exceed") as raised:
         store.put(KEY, "x" * 410_000)
+
+    assert raised.value.key == KEY
+
+
+def test_a_transaction_dynamodb_refuses_for_size_names_the_large_write(
+    store: DynamoDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(faasgi.state.dynamodb, "ITEM_SIZE_LIMIT", 10**9)
+    large = Key("p", "large")
+
+    with pytest.raises(ItemTooLarge) as raised:
+        store.transact([Put(Key("p", "small"), "x"), Put(large, "x" * 410_000)])
+
+    assert raised.value.key == large

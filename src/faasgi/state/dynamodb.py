@@ -285,8 +285,14 @@ class DynamoDBStore:
                     # Another transaction held one of the items; that is transient.
                     time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
                     continue
-                if _TOO_LARGE in _message(error) or "ValidationError" in codes:
-                    index = codes.index("ValidationError") if "ValidationError" in codes else 0
+                too_large = [
+                    index
+                    for index, reason in enumerate(reasons)
+                    if _TOO_LARGE in str(reason.get("Message", ""))
+                ]
+                if too_large or (code == "ValidationException" and _TOO_LARGE in _message(error)):
+                    # moto names no write; the largest is the one over the limit.
+                    index = too_large[0] if too_large else _largest(items)
                     raise ItemTooLarge(writes[index].key, None) from None
                 raise
         raise StateError("transaction: DynamoDB kept reporting TransactionConflict")
@@ -303,6 +309,8 @@ class DynamoDBStore:
     ) -> dict[str, Any]:
         """An UpdateItem (or transaction Update) that replaces the value and expiry and
         adds one to the version, under the condition `version` asks for."""
+        # Checked here as well as by DynamoDB (see `_translate`): moto, refusing an
+        # oversize UpdateItem, leaves the item's key behind as an empty item.
         size = item_size(table_item(key.partition, key.sort, value, (version or 0) + 1, expires_at))
         if size > ITEM_SIZE_LIMIT:
             raise ItemTooLarge(key, size)
@@ -421,6 +429,18 @@ def _live_item(key: Key, raw: Mapping[str, Any] | None, now: float) -> Item | No
         int(version["N"]) if version is not None else 0,
         expires_at,
     )
+
+
+def _largest(items: list[dict[str, Any]]) -> int:
+    """Index of the transaction write carrying the largest value."""
+    sizes = [
+        item_size({VALUE: request["ExpressionAttributeValues"][":value"]})
+        if "Update" in item
+        else 0
+        for item in items
+        for request in item.values()
+    ]
+    return sizes.index(max(sizes))
 
 
 def _code(error: Any) -> str:
