@@ -385,6 +385,26 @@ def test_a_value_that_is_not_json_is_refused_naming_its_key(sessions: Sessions, 
     assert spy.calls == []
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"at": {1, 2}}, r"session\['prefs'\]\['at'\] is a set"),
+        (float("nan"), r"session\['prefs'\] = nan"),
+        ({"nested": {1: "int key"}}, r"session\['prefs'\]\['nested'\] has the key 1"),
+    ],
+    ids=["nested-set", "nan", "nested-int-key"],
+)
+def test_non_json_inside_a_value_is_refused_naming_the_path(
+    sessions: Sessions, spy: Spy, value: Any, message: str
+) -> None:
+    session = sessions.open(None)
+    session["prefs"] = value
+
+    with pytest.raises(NotJSON, match=message):
+        sessions.save(session)
+    assert session.id is None  # nothing was stored
+
+
 def test_a_session_over_400_kb_is_refused(sessions: Sessions) -> None:
     session = sessions.open(None)
     session["blob"] = "x" * 500_000
