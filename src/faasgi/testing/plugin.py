@@ -26,3 +26,30 @@ def faas_client() -> Iterator[Callable[..., FaasClient]]:
         shutdown = getattr(client.handler, "shutdown", None)
         if shutdown is not None:
             shutdown()
+
+
+#: Credentials and region the `moto_dynamodb` fixture sets, so no test can reach real AWS.
+_MOTO_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_dynamodb() -> Iterator[str]:
+    """A moto DynamoDB server on 127.0.0.1 for the whole test session; yields its endpoint URL.
+
+    Sets fake AWS credentials and AWS_DEFAULT_REGION (above) for the session, so every
+    boto3 client, in this process and in child processes, signs with them; sets no endpoint
+    (`mock_aws` tests in the same run must not be sent to the server): pass the URL to
+    clients, or as AWS_ENDPOINT_URL_DYNAMODB to child processes.
+    """
+    from faasgi.local.dynamodb import LocalDynamoDB  # moto only for runs that use it
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _MOTO_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        with LocalDynamoDB() as endpoint_url:
+            yield endpoint_url

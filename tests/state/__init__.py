@@ -1,0 +1,1 @@
+"""Tests of faasgi.state and the local DynamoDB it is tested against."""
