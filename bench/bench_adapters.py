@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apps import APPS, EVENTS, WSGI, Context, fresh  # noqa: E402
+from apps import APPS, EVENTS, WSGI, Context, fresh
 
 Invoke = Callable[[dict[str, Any], Any], Any]
 TEXT_TYPES = ("text/", "application/json")
@@ -48,12 +48,22 @@ def _request_parts(event: dict[str, Any]) -> tuple[str, str, bytes]:
 def wsgi_reference(app: Any, event: dict[str, Any]) -> Invoke:
     method, path, body = _request_parts(event)
     base = {
-        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
-        "SERVER_NAME": "abc123.execute-api.us-east-1.amazonaws.com", "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "abc123.execute-api.us-east-1.amazonaws.com",
-        "HTTP_ACCEPT": "application/json", "wsgi.version": (1, 0), "wsgi.url_scheme": "https",
-        "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
-        "wsgi.run_once": False, "CONTENT_LENGTH": str(len(body)),
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "abc123.execute-api.us-east-1.amazonaws.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "abc123.execute-api.us-east-1.amazonaws.com",
+        "HTTP_ACCEPT": "application/json",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": str(len(body)),
         "CONTENT_TYPE": "application/octet-stream" if body else "",
     }
 
@@ -72,12 +82,21 @@ def wsgi_reference(app: Any, event: dict[str, Any]) -> Invoke:
 def _asgi_scope(event: dict[str, Any]) -> dict[str, Any]:
     method, path, _ = _request_parts(event)
     return {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1", "method": method, "scheme": "https", "path": path,
-        "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"abc123.execute-api.us-east-1.amazonaws.com"),
-                    (b"accept", b"application/json")],
-        "client": ("198.51.100.7", 0), "server": ("abc123.execute-api.us-east-1.amazonaws.com", 443),
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"abc123.execute-api.us-east-1.amazonaws.com"),
+            (b"accept", b"application/json"),
+        ],
+        "client": ("198.51.100.7", 0),
+        "server": ("abc123.execute-api.us-east-1.amazonaws.com", 443),
         "state": {},
     }
 
@@ -120,11 +139,20 @@ def bare_wsgi(app: Any) -> Invoke:
     def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
         method, path, body = _request_parts(event)
         environ = {
-            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
-            "QUERY_STRING": "", "SERVER_NAME": "lambda", "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "https",
-            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "lambda",
+            "SERVER_PORT": "443",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "https",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
             "CONTENT_LENGTH": str(len(body)),
         }
         for name, value in event["headers"].items():
@@ -136,7 +164,8 @@ def bare_wsgi(app: Any) -> Invoke:
         content_type = dict(headers).get("Content-Type", "")
         text = content_type.startswith(TEXT_TYPES)
         return {
-            "statusCode": int(status[:3]), "headers": dict(headers),
+            "statusCode": int(status[:3]),
+            "headers": dict(headers),
             "body": data.decode() if text else base64.b64encode(data).decode(),
             "isBase64Encoded": not text,
         }
@@ -162,7 +191,8 @@ def bare_asgi(app: Any, loop: Any) -> Invoke:
         data = b"".join(m.get("body", b"") for m in sent[1:])
         text = headers.get("content-type", "").startswith(TEXT_TYPES)
         return {
-            "statusCode": sent[0]["status"], "headers": headers,
+            "statusCode": sent[0]["status"],
+            "headers": headers,
             "body": data.decode() if text else base64.b64encode(data).decode(),
             "isBase64Encoded": not text,
         }
@@ -250,37 +280,48 @@ def main() -> None:
                 raw = row["reference (raw)"]
                 loop_ref = row.get("reference (loop)", raw)
                 print(f"\n### {framework}, API Gateway {version}, {kind}\n")
-                print("| adapter | median µs | p99 µs | invocations/s | own cost µs (vs raw) "
-                      "| own cost µs (vs loop) |")
+                print(
+                    "| adapter | median µs | p99 µs | invocations/s | own cost µs (vs raw) "
+                    "| own cost µs (vs loop) |"
+                )
                 print("|---|---:|---:|---:|---:|---:|")
                 for name in invokes:
                     own_raw = row[name] - raw
                     own_loop = row[name] - loop_ref
-                    print(f"| {name} | {row[name]:.1f} | {statistics.median(p99s[name]):.1f} | "
-                          f"{statistics.median(rates[name]):,.0f} | {own_raw:.1f} | {own_loop:.1f} |")
+                    print(
+                        f"| {name} | {row[name]:.1f} | {statistics.median(p99s[name]):.1f} | "
+                        f"{statistics.median(rates[name]):,.0f} | {own_raw:.1f} | {own_loop:.1f} |"
+                    )
                 verdicts.extend(_verdicts(framework, version, kind, row, raw, loop_ref))
     print("\n### Targets\n")
     for line in verdicts:
         print(line)
 
 
-def _verdicts(framework: str, version: str, kind: str, row: dict[str, float], raw: float,
-              loop_ref: float) -> list[str]:
+def _verdicts(
+    framework: str, version: str, kind: str, row: dict[str, float], raw: float, loop_ref: float
+) -> list[str]:
     label = f"{framework} {version} {kind}"
     ours = row["faasgi"]
     if framework in WSGI:
         apig = row["apig-wsgi"] - raw
-        return [f"- {label}: faasgi own cost {ours - raw:.1f} µs = "
-                f"{(ours - raw) / apig:.2f}× apig-wsgi's {apig:.1f} µs (target ≤ 0.8×)"]
+        return [
+            f"- {label}: faasgi own cost {ours - raw:.1f} µs = "
+            f"{(ours - raw) / apig:.2f}× apig-wsgi's {apig:.1f} µs (target ≤ 0.8×)"
+        ]
     lines = []
     for name, reference in (("raw", raw), ("loop", loop_ref)):
         theirs = row["mangum (lifespan off)"] - reference
-        lines.append(f"- {label} (vs {name} reference): faasgi own cost {ours - reference:.1f} µs"
-                     f" = {(ours - reference) / theirs:.2f}× mangum's {theirs:.1f} µs (target ≤ 0.5×)")
+        lines.append(
+            f"- {label} (vs {name} reference): faasgi own cost {ours - reference:.1f} µs"
+            f" = {(ours - reference) / theirs:.2f}× mangum's {theirs:.1f} µs (target ≤ 0.5×)"
+        )
     if framework == "starlette":
-        lines.append(f"- {label}: faasgi total {ours:.1f} µs = "
-                     f"{ours / row['mangum (lifespan auto)']:.2f}× mangum-default's "
-                     f"{row['mangum (lifespan auto)']:.1f} µs (target ≤ 0.4×)")
+        lines.append(
+            f"- {label}: faasgi total {ours:.1f} µs = "
+            f"{ours / row['mangum (lifespan auto)']:.2f}× mangum-default's "
+            f"{row['mangum (lifespan auto)']:.1f} µs (target ≤ 0.4×)"
+        )
     return lines
 
 

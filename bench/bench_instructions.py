@@ -36,12 +36,21 @@ for current in events[50:]:
 
 
 def count(framework: str, version: str, kind: str, name: str, calls: int) -> int:
-    script = RUNNER.format(here=str(HERE), version=version, kind=kind, framework=framework,
-                           name=name, calls=calls)
+    script = RUNNER.format(
+        here=str(HERE), version=version, kind=kind, framework=framework, name=name, calls=calls
+    )
     result = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         "-c", script],
-        capture_output=True, text=True, check=True,
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     match = re.search(r"Collected : (\d+)", result.stderr)
     if match is None:
@@ -60,12 +69,20 @@ def main() -> None:
         names = (
             ["reference (raw)", "bare handler", "faasgi", "apig-wsgi", "serverless-wsgi"]
             if framework == "flask"
-            else ["reference (raw)", "reference (loop)", "bare handler", "faasgi",
-                  "mangum (lifespan off)", "mangum (lifespan auto)"]
+            else [
+                "reference (raw)",
+                "reference (loop)",
+                "bare handler",
+                "faasgi",
+                "mangum (lifespan off)",
+                "mangum (lifespan auto)",
+            ]
         )
         for version in options.versions.split(","):
-            print(f"\n### {framework}, API Gateway {version}, {options.kind}: "
-                  "instructions per invocation\n")
+            print(
+                f"\n### {framework}, API Gateway {version}, {options.kind}: "
+                "instructions per invocation\n"
+            )
             print("| adapter | instructions | own (vs raw reference) |")
             print("|---|---:|---:|")
             per_call: dict[str, float] = {}

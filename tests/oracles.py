@@ -11,26 +11,26 @@ import httpx
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from faasgi.http import Request, Response
+from faasgi.wsgi import header_text, wsgi_text
 
 
 def _url(request: Request, base_url: str) -> str:
-    raw_path = (request.raw_path or b"/").decode("latin-1")
-    query = request.query_string.decode("latin-1")
+    raw_path = request.raw_path or "/"
+    query = request.query_string
     return base_url + raw_path + ("?" + query if query else "")
 
 
 def werkzeug_response(app: Any, request: Request, base_url: str) -> Response:
     """What Werkzeug's test client gets from a WSGI app for this request."""
-    raw_path = (request.raw_path or b"/").decode("latin-1")
     builder = EnvironBuilder(
-        path=raw_path,
+        path=request.raw_path or "/",
         base_url=base_url,
-        query_string=request.query_string.decode("latin-1"),
+        query_string=request.query_string,
         method=request.method,
         headers=[
-            (name.decode("latin-1"), value.decode("latin-1"))
+            (name, wsgi_text(value))
             for name, value in request.headers
-            if name not in (b"host", b"content-length")
+            if name not in ("host", "content-length")
         ],
         data=request.body,
     )
@@ -42,7 +42,7 @@ def werkzeug_response(app: Any, request: Request, base_url: str) -> Response:
         close = getattr(app_iter, "close", None)
         if close:
             close()
-    pairs = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    pairs = [(k.lower(), header_text(v)) for k, v in headers.items()]
     return Response(int(status[:3]), pairs, body)
 
 
@@ -56,28 +56,30 @@ def asgi_response(app: Any, request: Request, base_url: str) -> Response:
                 request.method,
                 _url(request, base_url),
                 headers=[
-                    (name.decode("latin-1"), value.decode("latin-1"))
+                    (name, value.encode("utf-8"))
                     for name, value in request.headers
-                    if name != b"content-length"
+                    if name != "content-length"
                 ],
                 content=request.body,
             )
             answer = await client.send(outgoing, stream=True)
             body = b"".join([chunk async for chunk in answer.aiter_raw()])
             await answer.aclose()
-            pairs = [(name.lower(), value) for name, value in answer.headers.raw]
+            pairs = [
+                (name.decode("latin-1").lower(), value.decode("utf-8"))
+                for name, value in answer.headers.raw
+            ]
             return Response(answer.status_code, pairs, body)
 
     return asyncio.run(call())
 
 
-def comparable_headers(pairs: list[tuple[bytes, bytes]]) -> dict[str, list[str]]:
+def comparable_headers(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     """Headers as name -> values, comma-joined values split apart (RFC 9110 5.3 makes
     `a: 1, 2` and two `a` lines the same); Set-Cookie kept whole, order ignored."""
     result: dict[str, list[str]] = {}
-    for raw_name, raw_value in pairs:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
+    for raw_name, value in pairs:
+        name = raw_name.lower()
         if name == "set-cookie":
             result.setdefault(name, []).append(value)
         else:

@@ -18,9 +18,9 @@ def encode(
 ) -> tuple[str, bool]:
     headers = []
     if content_type is not None:
-        headers.append((b"content-type", content_type.encode()))
+        headers.append(("content-type", content_type))
     if encoding is not None:
-        headers.append((b"content-encoding", encoding.encode()))
+        headers.append(("content-encoding", encoding))
     return (codec or BodyCodec()).encode(Response(200, headers, body))
 
 

@@ -318,8 +318,10 @@ class HTTPCycle:
             if self.status is not None:
                 raise RuntimeError("'http.response.start' sent twice")
             self.status = int(message["status"])
+            names = _RESPONSE_NAMES
             self.headers = [
-                (bytes(name).lower(), bytes(value)) for name, value in message.get("headers", ())
+                (names.get(name) or _response_name(name), _text(value))
+                for name, value in message.get("headers", ())
             ]
         elif kind == "http.response.body":
             if self.status is None:
@@ -348,6 +350,34 @@ class HTTPCycle:
         return Response(self.status, self.headers, body)
 
 
+#: "content-type" <-> b"content-type", memoised in both directions: names repeat.
+_REQUEST_NAMES: dict[str, bytes] = {}
+_RESPONSE_NAMES: dict[bytes, str] = {}
+_CACHE_LIMIT = 512
+
+
+def _request_name(name: str) -> bytes:
+    key = name.encode("latin-1")
+    if len(_REQUEST_NAMES) < _CACHE_LIMIT:
+        _REQUEST_NAMES[name] = key
+    return key
+
+
+def _response_name(name: bytes) -> str:
+    key = bytes(name).lower().decode("latin-1")
+    if len(_RESPONSE_NAMES) < _CACHE_LIMIT:
+        _RESPONSE_NAMES[bytes(name)] = key
+    return key
+
+
+def _text(value: bytes) -> str:
+    """A header value as the text a platform's JSON carries: UTF-8 where valid, else latin-1."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(value).decode("latin-1")
+
+
 class ASGIRunner:
     """Calls one ASGI app; created once per instance, reused by every invocation."""
 
@@ -370,6 +400,8 @@ class ASGIRunner:
 
     def scope(self, request: Request, invocation: Any) -> dict[str, Any]:
         root_path = request.root_path
+        raw_path = request.raw_path
+        names = _REQUEST_NAMES
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": HTTP_ASGI,
@@ -377,10 +409,13 @@ class ASGIRunner:
             "method": request.method,
             "scheme": request.scheme,
             "path": (root_path + request.path).decode("utf-8", "replace"),
-            "raw_path": request.raw_path,
-            "query_string": request.query_string,
+            "raw_path": None if raw_path is None else raw_path.encode("utf-8", "surrogateescape"),
+            "query_string": request.query_string.encode("utf-8", "surrogateescape"),
             "root_path": root_path.decode("utf-8", "replace") if root_path else "",
-            "headers": request.headers,
+            "headers": [
+                (names.get(name) or _request_name(name), value.encode("utf-8", "surrogateescape"))
+                for name, value in request.headers
+            ],
             "client": request.client,
             "server": request.server,
             # The spec wants a shallow copy per request, so one request's writes stay its own.

@@ -25,7 +25,7 @@ DEFAULT_TEXT_TYPES: tuple[str, ...] = (
     "*+xml",
 )
 
-_IDENTITY = (b"", b"identity")
+_IDENTITY = ("", "identity")
 _CACHE_LIMIT = 256
 
 
@@ -74,29 +74,24 @@ class BodyCodec:
         self._text = MediaTypes((*DEFAULT_TEXT_TYPES, *text_types))
         self._binary = MediaTypes(binary_types)
         # Content-Type values repeat from one response to the next; decide each once.
-        self._cache: dict[bytes, bool] = {}
+        self._cache: dict[str, bool] = {}
 
-    def is_text_type(self, content_type: bytes) -> bool:
+    def is_text_type(self, content_type: str) -> bool:
         textual = self._cache.get(content_type)
         if textual is None:
-            media_type = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
+            media_type = content_type.split(";", 1)[0].strip().lower()
             textual = media_type not in self._binary and media_type in self._text
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[content_type] = textual
         return textual
 
-    def encode(self, response: Response) -> tuple[str, bool]:
-        body = response.body
+    def body(
+        self, body: bytes, content_type: str | None, content_encoding: str | None
+    ) -> tuple[str, bool]:
+        """(text or base64, is it base64) for a body with these headers."""
         if not body:
             return "", False
-        content_type: bytes | None = None
-        content_encoding: bytes | None = None
-        for name, value in response.headers:
-            if name == b"content-type":
-                content_type = value
-            elif name == b"content-encoding":
-                content_encoding = value
         if (content_encoding is None or content_encoding.strip().lower() in _IDENTITY) and (
             content_type is None or self.is_text_type(content_type)
         ):
@@ -105,3 +100,13 @@ class BodyCodec:
             except UnicodeDecodeError:
                 pass
         return b64encode(body).decode("ascii"), True
+
+    def encode(self, response: Response) -> tuple[str, bool]:
+        content_type: str | None = None
+        content_encoding: str | None = None
+        for name, value in response.headers:
+            if name == "content-type":
+                content_type = value
+            elif name == "content-encoding":
+                content_encoding = value
+        return self.body(response.body, content_type, content_encoding)

@@ -33,7 +33,7 @@ report_logger = logging.getLogger("faasgi.report")
 F = TypeVar("F", bound=Callable[..., Any])
 App = Callable[..., Any]
 
-_TEXT = b"text/plain; charset=utf-8"
+_TEXT = "text/plain; charset=utf-8"
 _KEEP_WARM_KINDS = ("schedule", "warmup")
 
 
@@ -109,7 +109,7 @@ def normalise_base_path(base_path: str) -> str:
 
 
 def _plain(status: int, text: str) -> Response:
-    return Response(status, [(b"content-type", _TEXT)], text.encode("utf-8"))
+    return Response(status, [("content-type", _TEXT)], text.encode("utf-8"))
 
 
 class Handler:
@@ -321,7 +321,7 @@ class Handler:
             # Recognisably HTTP but no source's shape: answer 400 rather than crash.
             return {
                 "statusCode": 400,
-                "headers": {"content-type": _TEXT.decode()},
+                "headers": {"content-type": _TEXT},
                 "body": "Bad Request: the HTTP event matches no supported source's format",
                 "isBase64Encoded": False,
             }
@@ -405,7 +405,7 @@ class Handler:
         timing = f"app;dur={app_ms:.2f}"
         if invocation.cold and self.instance.init_ms is not None:
             timing = f"init;dur={self.instance.init_ms:.2f}, " + timing
-        response.headers.append((b"server-timing", timing.encode("ascii")))
+        response.headers.append(("server-timing", timing))
 
     def _report(self, invocation: Invocation, started: float, status: int) -> None:
         duration_ms = (time.perf_counter() - started) * 1000

@@ -1,14 +1,18 @@
 """The one internal model of an HTTP exchange: every event source parses into a `Request` and
 renders a `Response`. WSGI and ASGI runners see only these, never a platform's dict.
 
-Bytes inside: header names are lower-case bytes, repeated names stay as separate pairs in the
-order they arrived; paths are percent-decoded bytes so each runner decodes them exactly once
-into the form its spec wants (latin-1 for WSGI, UTF-8 for ASGI).
+Headers are kept as the platform's JSON carries them: lower-case text names, text values,
+repeated names as separate pairs in arrival order. Platforms hand over text and want text
+back, so each runner converts once, at its own edge (ASGI to bytes; WSGI only for the rare
+non-ASCII value); a str -> bytes -> str round trip per header would be wasted per call.
+Paths are percent-decoded bytes, so each runner decodes them exactly once into the form
+its spec wants (latin-1 for WSGI, UTF-8 for ASGI).
 """
 
 from __future__ import annotations
 
-Headers = list[tuple[bytes, bytes]]
+#: (lower-case name, value) pairs, repeated names kept in order.
+Headers = list[tuple[str, str]]
 
 
 class Request:
@@ -36,11 +40,11 @@ class Request:
         self,
         method: str,
         path: bytes,
-        query_string: bytes,
+        query_string: str,
         headers: Headers,
         body: bytes,
         root_path: bytes = b"",
-        raw_path: bytes | None = None,
+        raw_path: str | None = None,
         scheme: str = "https",
         server: tuple[str, int] = ("localhost", 443),
         client: tuple[str, int] | None = None,
@@ -82,7 +86,7 @@ class Response:
     def __repr__(self) -> str:
         return f"<Response {self.status} {len(self.body)} bytes>"
 
-    def header(self, name: bytes) -> bytes | None:
+    def header(self, name: str) -> str | None:
         """First value of a header (name in lower case), or None."""
         for key, value in self.headers:
             if key == name:

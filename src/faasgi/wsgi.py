@@ -7,7 +7,7 @@ closed. Never imports asyncio: a WSGI function should not pay for it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
 from types import TracebackType
 from typing import Any
@@ -17,7 +17,51 @@ from faasgi.http import Headers, Request, Response
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
-_HEADER_KEY_LIMIT = 512
+_CACHE_LIMIT = 512
+_PORTS = {443: "443", 80: "80"}
+
+
+class _NoBody:
+    """`wsgi.input` for a request without a body: read-only and shared, so the many
+    bodiless requests do not each build a BytesIO."""
+
+    __slots__ = ()
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def readline(self, size: int = -1) -> bytes:
+        return b""
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return []
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(())
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_NO_BODY = _NoBody()
+
+
+def wsgi_text(value: str) -> str:
+    """Header or query text as PEP 3333 wants it: the UTF-8 bytes as a latin-1 string."""
+    return value if value.isascii() else value.encode("utf-8").decode("latin-1")
+
+
+def header_text(value: str) -> str:
+    """A WSGI (latin-1) string back into the text a platform's JSON carries."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 class WSGIRunner:
@@ -35,10 +79,10 @@ class WSGIRunner:
             "wsgi.run_once": False,
             "SERVER_SOFTWARE": "faasgi",
         }
-        # b"x-forwarded-for" -> "HTTP_X_FORWARDED_FOR", computed once per header name.
-        self._keys: dict[bytes, str | None] = {
-            b"content-type": "CONTENT_TYPE",
-            b"content-length": None,
+        # "x-forwarded-for" -> "HTTP_X_FORWARDED_FOR", computed once per header name.
+        self._keys: dict[str, str | None] = {
+            "content-type": "CONTENT_TYPE",
+            "content-length": None,
         }
 
     def environ(self, request: Request, invocation: Any) -> dict[str, Any]:
@@ -48,43 +92,44 @@ class WSGIRunner:
         environ["REQUEST_METHOD"] = request.method
         environ["SCRIPT_NAME"] = request.root_path.decode("latin-1")
         environ["PATH_INFO"] = request.path.decode("latin-1")
-        environ["QUERY_STRING"] = request.query_string.decode("latin-1")
+        environ["QUERY_STRING"] = wsgi_text(request.query_string)
         environ["SERVER_NAME"] = server_name
-        environ["SERVER_PORT"] = str(server_port)
+        environ["SERVER_PORT"] = _PORTS.get(server_port) or str(server_port)
         environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
         environ["wsgi.url_scheme"] = request.scheme
-        environ["wsgi.input"] = BytesIO(body)
         if body:
+            environ["wsgi.input"] = BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
-        if request.client is not None:
-            environ["REMOTE_ADDR"] = request.client[0]
-            environ["REMOTE_PORT"] = str(request.client[1])
+        else:
+            environ["wsgi.input"] = _NO_BODY
+        client = request.client
+        if client is not None:
+            environ["REMOTE_ADDR"] = client[0]
+            environ["REMOTE_PORT"] = str(client[1])
         keys = self._keys
         for name, value in request.headers:
             key = keys.get(name, "")
             if key == "":
                 key = _environ_key(name)
-                if len(keys) < _HEADER_KEY_LIMIT:
+                if len(keys) < _CACHE_LIMIT:
                     keys[name] = key
             if key is None:
-                if name == b"content-length" and not body:
+                if name == "content-length" and not body:
                     environ["CONTENT_LENGTH"] = "0"
                 continue
-            text = value.decode("latin-1")
+            if not value.isascii():
+                value = value.encode("utf-8").decode("latin-1")
             if key in environ:
                 # PEP 3333 / RFC 9110: repeated fields joined; cookies use "; " (RFC 6265 5.4).
-                environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + text
+                environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value
             else:
-                environ[key] = text
-        # Keys apps moving from apig-wsgi and serverless-wsgi already read.
+                environ[key] = value
+        # The keys apps moving from apig-wsgi already read, and faasgi's own.
         event = invocation.event
-        context = invocation.context
         environ["faasgi.invocation"] = invocation
         environ["apig_wsgi.full_event"] = event
-        environ["apig_wsgi.context"] = context
+        environ["apig_wsgi.context"] = invocation.context
         environ["apig_wsgi.request_context"] = event.get("requestContext")
-        environ["serverless.event"] = event
-        environ["serverless.context"] = context
         return environ
 
     def __call__(self, request: Request, invocation: Any) -> Response:
@@ -112,12 +157,23 @@ class WSGIRunner:
         return Response(exchange.status, exchange.headers, body)
 
 
-def _environ_key(name: bytes) -> str | None:
+def _environ_key(name: str) -> str | None:
     # A name with "_" would collide with its "-" twin in the environ; gunicorn and nginx
     # drop such headers so a client cannot spoof e.g. X-Forwarded-For as X_Forwarded_For.
-    if b"_" in name:
+    if "_" in name:
         return None
-    return "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+#: "Content-Type" -> "content-type", memoised: apps send the same few names every time.
+_RESPONSE_NAMES: dict[str, str] = {}
+
+
+def _response_name(name: str) -> str:
+    key = name.lower()
+    if len(_RESPONSE_NAMES) < _CACHE_LIMIT:
+        _RESPONSE_NAMES[name] = key
+    return key
 
 
 class _Exchange:
@@ -149,18 +205,6 @@ class _Exchange:
         self.status = int(code)
         names = _RESPONSE_NAMES
         self.headers = [
-            (names.get(name) or _response_name(name), value.encode("latin-1"))
-            for name, value in headers
+            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
         ]
         return self.written.append
-
-
-#: "Content-Type" -> b"content-type", memoised: apps send the same few names every time.
-_RESPONSE_NAMES: dict[str, bytes] = {}
-
-
-def _response_name(name: str) -> bytes:
-    key = name.lower().encode("latin-1")
-    if len(_RESPONSE_NAMES) < _HEADER_KEY_LIMIT:
-        _RESPONSE_NAMES[name] = key
-    return key

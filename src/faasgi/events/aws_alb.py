@@ -20,8 +20,6 @@ from faasgi.events.fields import (
     decoded,
     first_header,
     folded_headers,
-    header_bytes,
-    header_text,
     multi_value_headers,
     origin,
     single_value_headers,
@@ -48,37 +46,37 @@ def parse(event: Event, base_path: str) -> Request:
     root, rest = split_root(raw_path, base_path)
     scheme, server = origin(headers, "http", None)
     return Request(
-        method=method,
-        path=decoded(rest),
-        query_string=query,
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        root_path=decoded(root) if root else b"",
-        raw_path=raw_path.encode("utf-8"),
-        scheme=scheme,
-        server=server,
-        client=_client(headers),
+        method,
+        decoded(rest),
+        query,
+        headers,
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        decoded(root) if root else b"",
+        raw_path,
+        scheme,
+        server,
+        _client(headers),
     )
 
 
-def _raw_query(parameters: Any) -> bytes:
+def _raw_query(parameters: Any) -> str:
     if not parameters:
-        return b""
+        return ""
     parts: list[str] = []
     for key, values in parameters.items():
         if isinstance(values, list):
             parts.extend(f"{key}={value}" for value in values)
         else:
             parts.append(f"{key}={values}")
-    return "&".join(parts).encode("utf-8")
+    return "&".join(parts)
 
 
 def _client(headers: Headers) -> tuple[str, int] | None:
     """ALB appends the address it saw to X-Forwarded-For: the last entry is the client."""
-    forwarded = first_header(headers, b"x-forwarded-for")
+    forwarded = first_header(headers, "x-forwarded-for")
     if not forwarded:
         return None
-    address = forwarded.rsplit(b",", 1)[-1].strip().decode("latin-1")
+    address = forwarded.rsplit(",", 1)[-1].strip()
     return (address, 0) if address else None
 
 
@@ -93,11 +91,10 @@ def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]
     if "multiValueHeaders" in event:
         headers: dict[str, list[str]] = {}
         for name, value in response.headers:
-            key = name.decode("latin-1")
-            if key in headers:
-                headers[key].append(header_text(value))
+            if name in headers:
+                headers[name].append(value)
             else:
-                headers[key] = [header_text(value)]
+                headers[name] = [value]
         result["multiValueHeaders"] = headers
     else:
         folded, cookies = folded_headers(response.headers, several_cookies="case-variants")
@@ -117,9 +114,7 @@ def build_event(request: Request, stamp: Stamp, *, multi_value: bool = False) ->
     """The event ALB builds for this request, in single- or multi-value header mode."""
     headers: dict[str, list[str]] = {}
     for name, value in request.headers:
-        headers.setdefault(name.decode("latin-1"), []).append(
-            value.decode("utf-8", "surrogateescape")
-        )
+        headers.setdefault(name, []).append(value)
     client = request.client[0] if request.client else stamp.source_ip
     forwarded = headers.get("x-forwarded-for")
     headers["x-forwarded-for"] = [(forwarded[-1] + ", " if forwarded else "") + client]
@@ -127,7 +122,7 @@ def build_event(request: Request, stamp: Stamp, *, multi_value: bool = False) ->
     headers.setdefault("x-forwarded-port", [str(request.server[1])])
     headers.setdefault("x-amzn-trace-id", ["Root=" + stamp.request_id])
     query: dict[str, list[str]] = {}
-    for part in request.query_string.decode("latin-1").split("&"):
+    for part in request.query_string.split("&"):
         if part:
             field, _, text = part.partition("=")
             query.setdefault(field, []).append(text)
@@ -144,7 +139,7 @@ def build_event(request: Request, stamp: Stamp, *, multi_value: bool = False) ->
             }
         },
         "httpMethod": request.method,
-        "path": request.raw_path.decode("utf-8") if request.raw_path is not None else "/",
+        "path": request.raw_path if request.raw_path is not None else "/",
         "body": text_body,
         "isBase64Encoded": is_base64,
     }
@@ -164,10 +159,10 @@ def read_response(payload: Any) -> Response:
     headers: Headers = []
     if "multiValueHeaders" in payload:
         for name, values in (payload.get("multiValueHeaders") or {}).items():
-            headers.extend((name.lower().encode("latin-1"), header_bytes(str(v))) for v in values)
+            headers.extend((name.lower(), str(v)) for v in values)
     else:
         for name, value in (payload.get("headers") or {}).items():
-            headers.append((name.lower().encode("latin-1"), header_bytes(str(value))))
+            headers.append((name.lower(), str(value)))
     body = payload.get("body") or ""
     data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
     return Response(int(payload["statusCode"]), headers, data)

@@ -19,8 +19,7 @@ from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
     decode_body,
     decoded,
-    header_bytes,
-    header_text,
+    http_version,
     origin,
     single_value_headers,
     split_root,
@@ -28,9 +27,6 @@ from faasgi.events.fields import (
 from faasgi.http import Headers, Request, Response
 
 NAME = "aws-http"
-
-_SET_COOKIE = b"set-cookie"
-_COOKIE = b"cookie"
 
 
 def parse(event: Event, base_path: str) -> Request:
@@ -63,47 +59,44 @@ def parse(event: Event, base_path: str) -> Request:
         _merge_cookies(headers, cookies)
     scheme, server = origin(headers, "https", context.get("domainName"))
     source_ip = http.get("sourceIp")
+    query = event.get("rawQueryString") or ""
     return Request(
-        method=http["method"],
-        path=decoded(rest),
-        query_string=(event.get("rawQueryString") or "").encode("utf-8"),
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        root_path=decoded(root) if root else b"",
-        raw_path=raw_path.encode("utf-8"),
-        scheme=scheme,
-        server=server,
-        client=(source_ip, 0) if source_ip else None,
-        http_version=_http_version(http.get("protocol")),
+        http["method"],
+        decoded(rest),
+        query if query.__class__ is str else str(query),
+        headers,
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        decoded(root) if root else b"",
+        raw_path,
+        scheme,
+        server,
+        (source_ip, 0) if source_ip else None,
+        http_version(http.get("protocol")),
     )
 
 
 def _merge_cookies(headers: Headers, cookies: list[Any]) -> None:
-    joined = "; ".join(str(c) for c in cookies).encode("utf-8")
+    joined = "; ".join(str(c) for c in cookies)
     for index, (name, value) in enumerate(headers):
-        if name == _COOKIE:
-            headers[index] = (name, value + b"; " + joined)
+        if name == "cookie":
+            headers[index] = (name, value + "; " + joined)
             return
-    headers.append((_COOKIE, joined))
-
-
-def _http_version(protocol: Any) -> str:
-    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
-        return protocol[5:]
-    return "1.1"
+    headers.append(("cookie", joined))
 
 
 def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]:
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in response.headers:
-        if name == _SET_COOKIE:
-            cookies.append(header_text(value))
-            continue
-        key = name.decode("latin-1")
-        text = header_text(value)
-        headers[key] = headers[key] + "," + text if key in headers else text
-    body, is_base64 = codec.encode(response)
+        if name == "set-cookie":
+            cookies.append(value)
+        elif name in headers:
+            headers[name] += "," + value
+        else:
+            headers[name] = value
+    body, is_base64 = codec.body(
+        response.body, headers.get("content-type"), headers.get("content-encoding")
+    )
     result: dict[str, Any] = {
         "statusCode": response.status,
         "headers": headers,
@@ -120,13 +113,13 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers:
-        text = value.decode("utf-8", "surrogateescape")
-        if name == _COOKIE:
-            cookies.extend(c.strip() for c in text.split(";") if c.strip())
-            continue
-        key = name.decode("latin-1")
-        headers[key] = headers[key] + "," + text if key in headers else text
-    raw_path = request.raw_path.decode("utf-8") if request.raw_path is not None else "/"
+        if name == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+        elif name in headers:
+            headers[name] += "," + value
+        else:
+            headers[name] = value
+    raw_path = request.raw_path if request.raw_path is not None else "/"
     stage_prefix = "" if stamp.stage == "$default" else "/" + stamp.stage
     host = headers.get("host", request.server[0])
     body = request.body
@@ -134,7 +127,7 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
         text_body, is_base64 = body.decode("utf-8"), False
     except UnicodeDecodeError:
         text_body, is_base64 = b64encode(body).decode("ascii"), True
-    query = request.query_string.decode("utf-8", "surrogateescape")
+    query = request.query_string
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -192,19 +185,15 @@ def read_response(payload: Any) -> Response:
         try:
             payload = json.loads(payload)
         except ValueError:
-            return Response(200, [(b"content-type", b"application/json")], _as_bytes(payload))
+            data = payload if isinstance(payload, bytes) else payload.encode("utf-8")
+            return Response(200, [("content-type", "application/json")], data)
     if not isinstance(payload, dict) or "statusCode" not in payload:
         body = json.dumps(payload).encode("utf-8")
-        return Response(200, [(b"content-type", b"application/json")], body)
+        return Response(200, [("content-type", "application/json")], body)
     headers: Headers = [
-        (name.lower().encode("latin-1"), header_bytes(str(value)))
-        for name, value in (payload.get("headers") or {}).items()
+        (name.lower(), str(value)) for name, value in (payload.get("headers") or {}).items()
     ]
-    headers.extend((_SET_COOKIE, header_bytes(c)) for c in payload.get("cookies") or ())
+    headers.extend(("set-cookie", str(c)) for c in payload.get("cookies") or ())
     text = payload.get("body") or ""
     data = b64decode(text) if payload.get("isBase64Encoded") else text.encode("utf-8")
     return Response(int(payload["statusCode"]), headers, data)
-
-
-def _as_bytes(value: bytes | str) -> bytes:
-    return value if isinstance(value, bytes) else value.encode("utf-8")

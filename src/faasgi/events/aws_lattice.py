@@ -21,7 +21,6 @@ from faasgi.events.fields import (
     decoded,
     first_header,
     folded_headers,
-    header_bytes,
     origin,
     single_value_headers,
     split_root,
@@ -48,27 +47,27 @@ def parse(event: Event, base_path: str) -> Request:
         parameters = event.get("queryStringParameters") or event.get("query_string_parameters")
         body = decode_body(event.get("body"), event.get("isBase64Encoded"))
     raw_path, _, inline_query = raw_path.partition("?")
-    query = _query(parameters) if parameters else inline_query.encode("utf-8")
+    query = _query(parameters) if parameters else inline_query
     headers = single_value_headers(event.get("headers"))
     root, rest = split_root(raw_path, base_path)
     scheme, server = origin(headers, "https", None)
-    forwarded = first_header(headers, b"x-forwarded-for")
-    client = forwarded.rsplit(b",", 1)[-1].strip().decode("latin-1") if forwarded else ""
+    forwarded = first_header(headers, "x-forwarded-for")
+    client = forwarded.rsplit(",", 1)[-1].strip() if forwarded else ""
     return Request(
-        method=method,
-        path=decoded(rest),
-        query_string=query,
-        headers=headers,
-        body=body,
-        root_path=decoded(root) if root else b"",
-        raw_path=raw_path.encode("utf-8"),
-        scheme=scheme,
-        server=server,
-        client=(client, 0) if client else None,
+        method,
+        decoded(rest),
+        query,
+        headers,
+        body,
+        decoded(root) if root else b"",
+        raw_path,
+        scheme,
+        server,
+        (client, 0) if client else None,
     )
 
 
-def _query(parameters: Any) -> bytes:
+def _query(parameters: Any) -> str:
     """Query string from Lattice's parameter map.
 
     Whether Lattice decodes the values is not documented; re-quoting with `%` kept safe
@@ -81,7 +80,7 @@ def _query(parameters: Any) -> bytes:
             name + "=" + quote(str(value), safe=_QUERY_SAFE)
             for value in (values if isinstance(values, list) else (values,))
         )
-    return "&".join(parts).encode("ascii")
+    return "&".join(parts)
 
 
 def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]:
@@ -107,13 +106,11 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     """A VPC Lattice structure-v2 event for this request (values as lists)."""
     headers: dict[str, list[str]] = {}
     for name, value in request.headers:
-        headers.setdefault(name.decode("latin-1"), []).append(
-            value.decode("utf-8", "surrogateescape")
-        )
+        headers.setdefault(name, []).append(value)
     client = request.client[0] if request.client else stamp.source_ip
     headers.setdefault("x-forwarded-for", [client])
     query: dict[str, list[str]] = {}
-    for part in request.query_string.decode("latin-1").split("&"):
+    for part in request.query_string.split("&"):
         if part:
             field, _, text = part.partition("=")
             query.setdefault(field, []).append(text)
@@ -125,7 +122,7 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     arn = "arn:aws:vpc-lattice:us-east-1:123456789012"
     return {
         "version": "2.0",
-        "path": request.raw_path.decode("utf-8") if request.raw_path is not None else "/",
+        "path": request.raw_path if request.raw_path is not None else "/",
         "method": request.method,
         "headers": headers,
         "queryStringParameters": query,
@@ -146,8 +143,7 @@ def read_response(payload: Any) -> Response:
     if not isinstance(payload, dict) or "statusCode" not in payload:
         raise MalformedEvent("a VPC Lattice target answer needs a dict with 'statusCode'")
     headers: Headers = [
-        (name.lower().encode("latin-1"), header_bytes(str(value)))
-        for name, value in (payload.get("headers") or {}).items()
+        (name.lower(), str(value)) for name, value in (payload.get("headers") or {}).items()
     ]
     body = payload.get("body") or ""
     data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")

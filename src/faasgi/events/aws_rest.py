@@ -21,8 +21,7 @@ from faasgi.events.fields import (
     decode_body,
     decoded,
     encoded,
-    header_bytes,
-    header_text,
+    http_version,
     multi_value_headers,
     origin,
     single_value_headers,
@@ -55,17 +54,17 @@ def parse(event: Event, base_path: str) -> Request:
     source_ip = identity.get("sourceIp")
     full = root + rest if root else path
     return Request(
-        method=method,
-        path=rest.encode("utf-8"),
-        query_string=_query_string(event),
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        root_path=root.encode("utf-8"),
-        raw_path=encoded(full),
-        scheme=scheme,
-        server=server,
-        client=(source_ip, 0) if source_ip else None,
-        http_version=_http_version(context.get("protocol")),
+        method,
+        rest.encode("utf-8"),
+        _query_string(event),
+        headers,
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        root.encode("utf-8"),
+        encoded(full),
+        scheme,
+        server,
+        (source_ip, 0) if source_ip else None,
+        http_version(context.get("protocol")),
     )
 
 
@@ -84,34 +83,34 @@ def _stage_prefix(path: str, context: Any) -> str:
     return ""
 
 
-def _query_string(event: Event) -> bytes:
+def _query_string(event: Event) -> str:
+    """The query re-encoded from API Gateway's decoded values (RFC 3986 escapes)."""
     multi = event.get("multiValueQueryStringParameters")
     if multi:
         return urlencode(
             [(key, value) for key, values in multi.items() for value in values or ()],
             quote_via=quote,
-        ).encode("ascii")
+        )
     single = event.get("queryStringParameters")
     if single:
-        return urlencode(single, quote_via=quote).encode("ascii")
-    return b""
-
-
-def _http_version(protocol: Any) -> str:
-    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
-        return protocol[5:]
-    return "1.1"
+        return urlencode(single, quote_via=quote)
+    return ""
 
 
 def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]:
     headers: dict[str, list[str]] = {}
     for name, value in response.headers:
-        key = name.decode("latin-1")
-        if key in headers:
-            headers[key].append(header_text(value))
+        if name in headers:
+            headers[name].append(value)
         else:
-            headers[key] = [header_text(value)]
-    body, is_base64 = codec.encode(response)
+            headers[name] = [value]
+    content_type = headers.get("content-type")
+    content_encoding = headers.get("content-encoding")
+    body, is_base64 = codec.body(
+        response.body,
+        content_type[0] if content_type else None,
+        content_encoding[0] if content_encoding else None,
+    )
     return {
         "statusCode": response.status,
         "multiValueHeaders": headers,
@@ -124,10 +123,8 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     """The event a REST API's proxy integration builds for this request."""
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers:
-        multi_headers.setdefault(name.decode("latin-1"), []).append(
-            value.decode("utf-8", "surrogateescape")
-        )
-    raw_path = request.raw_path.decode("utf-8") if request.raw_path is not None else "/"
+        multi_headers.setdefault(name, []).append(value)
+    raw_path = request.raw_path if request.raw_path is not None else "/"
     full = decoded(raw_path).decode("utf-8", "replace")
     stage = "prod" if stamp.stage == "$default" else stamp.stage
     # On the execute-api domain the URL starts with the stage and `path` lacks it; a
@@ -135,8 +132,7 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     _, path = split_root(full, "/" + stage)
     path = path or "/"
     multi_query: dict[str, list[str]] = {}
-    query = request.query_string.decode("latin-1")
-    for field, text in parse_qsl(query, keep_blank_values=True):
+    for field, text in parse_qsl(request.query_string, keep_blank_values=True):
         multi_query.setdefault(field, []).append(text)
     host = multi_headers.get("host", [request.server[0]])[0]
     body = request.body
@@ -189,9 +185,9 @@ def read_response(payload: Any) -> Response:
     lowered_multi = {name.lower() for name in multi}
     for name, value in (payload.get("headers") or {}).items():
         if name.lower() not in lowered_multi:
-            headers.append((name.lower().encode("latin-1"), header_bytes(str(value))))
+            headers.append((name.lower(), str(value)))
     for name, values in multi.items():
-        headers.extend((name.lower().encode("latin-1"), header_bytes(str(v))) for v in values)
+        headers.extend((name.lower(), str(v)) for v in values)
     body = payload.get("body") or ""
     data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
     return Response(int(payload["statusCode"]), headers, data)

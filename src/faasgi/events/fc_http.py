@@ -24,7 +24,7 @@ from faasgi.events.fields import (
     decode_body,
     decoded,
     folded_headers,
-    header_bytes,
+    http_version,
     origin,
     single_value_headers,
     split_root,
@@ -33,8 +33,6 @@ from faasgi.http import Headers, Request, Response
 from faasgi.logs import warn_once
 
 NAME = "fc-http"
-
-_COOKIE = b"cookie"
 
 
 def parse(event: Event, base_path: str) -> Request:
@@ -46,29 +44,26 @@ def parse(event: Event, base_path: str) -> Request:
         raise MalformedEvent("'requestContext.http.method' and 'rawPath' must be strings")
     headers = single_value_headers(event.get("headers"))
     for index, (name, value) in enumerate(headers):
-        if name == _COOKIE and b"," in value:
-            crumbs = (c.strip() for c in value.replace(b",", b";").split(b";"))
-            headers[index] = (name, b"; ".join(c for c in crumbs if c))
+        if name == "cookie" and "," in value:
+            crumbs = (c.strip() for c in value.replace(",", ";").split(";"))
+            headers[index] = (name, "; ".join(c for c in crumbs if c))
     parameters = event.get("queryParameters")
     root, rest = split_root(raw_path, base_path)
+    # The real event has no Host header: Go's net/http moves Host out of the map.
     scheme, server = origin(headers, "https", context.get("domainName"))
     source_ip = http.get("sourceIp")
-    protocol = http.get("protocol")
     return Request(
-        method=method,
-        path=decoded(rest),
-        query_string=urlencode(parameters, quote_via=quote).encode("ascii") if parameters else b"",
-        headers=headers,
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        root_path=decoded(root) if root else b"",
-        raw_path=raw_path.encode("utf-8"),
-        scheme=scheme,
-        # The real event has no Host header: Go's net/http moves Host out of the map.
-        server=server,
-        client=(source_ip, 0) if source_ip else None,
-        http_version=protocol[5:]
-        if isinstance(protocol, str) and protocol[:5] == "HTTP/"
-        else "1.1",
+        method,
+        decoded(rest),
+        urlencode(parameters, quote_via=quote) if parameters else "",
+        headers,
+        decode_body(event.get("body"), event.get("isBase64Encoded")),
+        decoded(root) if root else b"",
+        raw_path,
+        scheme,
+        server,
+        (source_ip, 0) if source_ip else None,
+        http_version(http.get("protocol")),
     )
 
 
@@ -100,19 +95,18 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     """The event FC 3.0 builds, with its losses: folded values, canonical names, no Host."""
     headers: dict[str, str] = {}
     for name, value in request.headers:
-        if name == b"host":
+        if name == "host":
             continue
-        key = go_canonical(name.decode("latin-1"))
-        text = value.decode("utf-8", "surrogateescape")
-        headers[key] = headers[key] + "," + text if key in headers else text
+        key = go_canonical(name)
+        headers[key] = headers[key] + "," + value if key in headers else value
     query: dict[str, str] = {}
-    for field, text in parse_qsl(request.query_string.decode("latin-1"), keep_blank_values=True):
+    for field, text in parse_qsl(request.query_string, keep_blank_values=True):
         query[field] = query[field] + "," + text if field in query else text
-    raw_path = request.raw_path.decode("utf-8") if request.raw_path is not None else "/"
+    raw_path = request.raw_path if request.raw_path is not None else "/"
     host = request.server[0]
     for name, value in request.headers:
-        if name == b"host":
-            host = value.decode("latin-1").rsplit(":", 1)[0]
+        if name == "host":
+            host = value.rsplit(":", 1)[0]
     body = request.body
     try:
         text_body, is_base64 = body.decode("utf-8"), False
@@ -151,8 +145,7 @@ def read_response(payload: Any) -> Response:
     if not isinstance(payload, dict) or "statusCode" not in payload:
         raise MalformedEvent("an FC 3.0 HTTP answer needs a dict with 'statusCode'")
     headers: Headers = [
-        (name.lower().encode("latin-1"), header_bytes(str(value)))
-        for name, value in (payload.get("headers") or {}).items()
+        (name.lower(), str(value)) for name, value in (payload.get("headers") or {}).items()
     ]
     body = payload.get("body") or ""
     data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")

@@ -16,10 +16,11 @@ from typing import Any
 
 from faasgi.events.fields import origin, split_root
 from faasgi.http import Headers, Request, Response, reason_phrase
+from faasgi.wsgi import header_text, wsgi_text
 
 NAME = "fc-wsgi"
 
-_SPECIAL = {"CONTENT_TYPE": b"content-type", "CONTENT_LENGTH": b"content-length"}
+_SPECIAL = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
 
 
 def matches(environ: Mapping[str, Any]) -> bool:
@@ -32,10 +33,9 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
         if key.startswith("HTTP_"):
             if os.environ.get(key) == value:
                 continue  # FC 2.0 merges the process environment in: HTTP_PROXY is no header
-            name = key[5:].replace("_", "-").lower().encode("latin-1")
-            headers.append((name, str(value).encode("latin-1")))
+            headers.append((key[5:].replace("_", "-").lower(), header_text(str(value))))
         elif key in _SPECIAL and value:
-            headers.append((_SPECIAL[key], str(value).encode("latin-1")))
+            headers.append((_SPECIAL[key], header_text(str(value))))
     length = environ.get("CONTENT_LENGTH") or ""
     stream = environ["wsgi.input"]
     body = stream.read(int(length)) if length.isdigit() else stream.read()
@@ -48,7 +48,7 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
         extra, path = split_root(path, base_path)
         root += extra
     request_uri = environ.get("fc.request_uri") or ""
-    raw_path = request_uri.split("?", 1)[0].encode("latin-1") if request_uri else None
+    raw_path = request_uri.split("?", 1)[0] if request_uri else None
     scheme, server = origin(
         headers, environ.get("wsgi.url_scheme", "http"), environ.get("SERVER_NAME")
     )
@@ -57,7 +57,7 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
     return Request(
         method=environ["REQUEST_METHOD"],
         path=path.encode("latin-1"),
-        query_string=environ.get("QUERY_STRING", "").encode("latin-1"),
+        query_string=environ.get("QUERY_STRING", ""),
         headers=headers,
         body=body,
         root_path=root.encode("latin-1"),
@@ -72,8 +72,5 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
 def respond(response: Response, start_response: Callable[..., Any]) -> list[bytes]:
     """Hand the buffered response to FC 2.0, which keeps repeated headers (several Set-Cookie)."""
     status = f"{response.status} {reason_phrase(response.status)}".rstrip()
-    start_response(
-        status,
-        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers],
-    )
+    start_response(status, [(name, wsgi_text(value)) for name, value in response.headers])
     return [response.body]

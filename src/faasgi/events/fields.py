@@ -14,7 +14,6 @@ from urllib.parse import quote, unquote_to_bytes
 from faasgi.errors import MalformedEvent
 from faasgi.http import Headers
 
-_COOKIE = b"cookie"
 #: Characters left unescaped when a decoded path must be turned back into a raw one.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
@@ -35,93 +34,72 @@ def decode_body(body: Any, is_base64: Any) -> bytes:
     return body.encode("utf-8")
 
 
-def header_bytes(value: str) -> bytes:
-    """Header text as the bytes a client sent; platforms decode the wire as UTF-8."""
-    return value.encode("utf-8", "surrogateescape")
-
-
-def header_text(value: bytes) -> str:
-    """Header bytes as JSON text for a platform response: UTF-8 where valid, else latin-1."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-#: "Content-Type" -> b"content-type": header names repeat from one event to the next.
-_NAMES: dict[str, bytes] = {}
+#: "Content-Type" -> "content-type": header names repeat from one event to the next.
+_NAMES: dict[str, str] = {}
 _NAMES_LIMIT = 1024
 
 
-def _header_name(name: str) -> bytes:
-    # Header names are ASCII tokens; anything else raises, and the event is answered 400.
-    key = name.lower().encode("latin-1")
+def _header_name(name: str) -> str:
+    key = name.lower()
     if len(_NAMES) < _NAMES_LIMIT:
         _NAMES[name] = key
     return key
 
 
 def single_value_headers(headers: Mapping[str, Any] | None) -> Headers:
-    """`{"Name": "v"}` (or `{"name": ["v1", "v2"]}`) as lower-case byte pairs, cookies merged.
-
-    Values are encoded strictly: a lone surrogate in an event is malformed (answered 400).
-    """
+    """`{"Name": "v"}` (or `{"name": ["v1", "v2"]}`) as lower-case pairs, cookies merged."""
     if not headers:
         return []
     pairs: Headers = []
     append = pairs.append
     names = _NAMES
-    cookies: list[bytes] | None = None
+    cookies: list[str] | None = None
     for name, value in headers.items():
         key = names.get(name) or _header_name(name)
         if value.__class__ is str:
-            if key == _COOKIE:
-                cookies = [*(cookies or ()), value.encode()]
+            if key == "cookie":
+                cookies = [*(cookies or ()), value]
             else:
-                append((key, value.encode()))
+                append((key, value))
         elif value is None:
             continue
         else:
-            values = (
-                [str(v).encode() for v in value]
-                if isinstance(value, list)
-                else [str(value).encode()]
-            )
-            if key == _COOKIE:
+            values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            if key == "cookie":
                 cookies = [*(cookies or ()), *values]
             else:
                 pairs.extend((key, v) for v in values)
     if cookies:
         # RFC 6265 5.4: a client sends one Cookie header; frameworks read only the first.
-        append((_COOKIE, b"; ".join(cookies)))
+        append(("cookie", "; ".join(cookies)))
     return pairs
 
 
 def multi_value_headers(headers: Mapping[str, Iterable[Any] | None] | None) -> Headers:
-    """`{"Name": ["v1", "v2"]}` as lower-case byte pairs, one pair per value, cookies merged."""
+    """`{"Name": ["v1", "v2"]}` as lower-case pairs, one pair per value, cookies merged."""
     if not headers:
         return []
     pairs: Headers = []
     append = pairs.append
     names = _NAMES
-    cookies: list[bytes] | None = None
+    cookies: list[str] | None = None
     for name, values in headers.items():
         if values is None:
             continue
         key = names.get(name) or _header_name(name)
         if values.__class__ is str:
             values = (values,)
-        if key == _COOKIE:
-            cookies = [*(cookies or ()), *(str(v).encode() for v in values)]
+        if key == "cookie":
+            cookies = [*(cookies or ()), *(str(v) for v in values)]
         else:
             for value in values:
-                append((key, value.encode() if value.__class__ is str else str(value).encode()))
+                append((key, value if value.__class__ is str else str(value)))
     if cookies:
-        append((_COOKIE, b"; ".join(cookies)))
+        append(("cookie", "; ".join(cookies)))
     return pairs
 
 
-def first_header(headers: Headers, name: bytes) -> bytes | None:
+def first_header(headers: Headers, name: str) -> str | None:
     for key, value in headers:
         if key == name:
             return value
@@ -145,13 +123,13 @@ def origin(
     """
     host = proto = port = None
     for key, value in headers:
-        if key == b"host":
+        if key == "host":
             if host is None:
                 host = value
-        elif key == b"x-forwarded-proto":
+        elif key == "x-forwarded-proto":
             if proto is None:
                 proto = value
-        elif key == b"x-forwarded-port" and port is None:
+        elif key == "x-forwarded-port" and port is None:
             port = value
     cache_key = (host, proto, port, default_scheme, fallback_host)
     found = _ORIGINS.get(cache_key)
@@ -163,16 +141,16 @@ def origin(
 
 
 def _origin(
-    host_value: bytes | None,
-    proto: bytes | None,
-    forwarded_port: bytes | None,
+    host_value: str | None,
+    proto: str | None,
+    forwarded_port: str | None,
     default_scheme: str,
     fallback_host: str | None,
 ) -> tuple[str, tuple[str, int]]:
     scheme = default_scheme
     if proto:
-        scheme = proto.split(b",", 1)[0].strip().lower().decode("latin-1") or default_scheme
-    host = host_value.decode("latin-1") if host_value else (fallback_host or "localhost")
+        scheme = proto.split(",", 1)[0].strip().lower() or default_scheme
+    host = host_value or fallback_host or "localhost"
     port: int | None = None
     if host.startswith("["):  # [IPv6]:port
         end = host.find("]")
@@ -183,7 +161,7 @@ def _origin(
         host, _, text = host.rpartition(":")
         port = _port(text)
     if port is None and forwarded_port:
-        port = _port(forwarded_port.split(b",", 1)[0].decode("latin-1"))
+        port = _port(forwarded_port.split(",", 1)[0])
     if port is None:
         port = 443 if scheme == "https" else 80
     return scheme, (host, port)
@@ -210,9 +188,23 @@ def decoded(raw: str) -> bytes:
     return unquote_to_bytes(raw)
 
 
-def encoded(path: str) -> bytes:
+def encoded(path: str) -> str:
     """Percent-encode a decoded path: the best guess at the raw path a platform did not keep."""
-    return quote(path, safe=_PATH_SAFE).encode("ascii")
+    return quote(path, safe=_PATH_SAFE)
+
+
+#: "HTTP/1.1" -> "1.1"; the few protocol strings platforms send, looked up, not sliced.
+_VERSIONS = {"HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2", "HTTP/1.0": "1.0", "HTTP/3": "3"}
+
+
+def http_version(protocol: Any) -> str:
+    """ASGI `http_version` for a platform's protocol string ("HTTP/1.1" -> "1.1")."""
+    version = _VERSIONS.get(protocol) if protocol.__class__ is str else None
+    if version is not None:
+        return version
+    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
+        return protocol[5:]
+    return "1.1"
 
 
 def normalise_base_path(base_path: str) -> str:
@@ -262,12 +254,12 @@ def folded_headers(headers: Headers, *, several_cookies: str) -> tuple[dict[str,
     folded: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in headers:
-        if name == b"set-cookie":
-            cookies.append(header_text(value))
-            continue
-        key = name.decode("latin-1")
-        text = header_text(value)
-        folded[key] = folded[key] + ", " + text if key in folded else text
+        if name == "set-cookie":
+            cookies.append(value)
+        elif name in folded:
+            folded[name] += ", " + value
+        else:
+            folded[name] = value
     if len(cookies) == 1 or (cookies and several_cookies == "last"):
         folded["set-cookie"] = cookies[-1]
     elif cookies:

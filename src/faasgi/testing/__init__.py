@@ -23,6 +23,7 @@ from faasgi.contexts import context_for
 from faasgi.events import BUILD_NAMES, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Headers, Request, Response
+from faasgi.wsgi import header_text, wsgi_text
 
 SOURCES = (*BUILD_NAMES, "fc-wsgi")
 
@@ -35,9 +36,7 @@ class FaasResponse:
     def __init__(self, response: Response, raw: Any) -> None:
         self.status_code = response.status
         #: Every header as (lower-case name, value) pairs, repeated names kept.
-        self.header_list: list[tuple[str, str]] = [
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
-        ]
+        self.header_list: list[tuple[str, str]] = list(response.headers)
         self.content = response.body
         #: What the handler returned, before decoding (the platform's JSON answer).
         self.raw = raw
@@ -183,9 +182,7 @@ class FaasClient:
             cookies=cookies,
         )
         response, raw = self.send(request)
-        self.cookies.update_from(
-            [v.decode("latin-1") for k, v in response.headers if k == b"set-cookie"]
-        )
+        self.cookies.update_from([v for k, v in response.headers if k == "set-cookie"])
         return FaasResponse(response, raw)
 
     def build_request(
@@ -210,26 +207,26 @@ class FaasClient:
             items = list(params.items()) if isinstance(params, Mapping) else list(params)
             extra = urlencode(items, doseq=True)
             query = query + "&" + extra if query else extra
-        pairs: Headers = [(b"host", self.host.encode("latin-1"))]
+        pairs: Headers = [("host", self.host)]
         body = b""
         if json is not None:
             body = jsonlib.dumps(json).encode("utf-8")
-            pairs.append((b"content-type", b"application/json"))
+            pairs.append(("content-type", "application/json"))
         elif data is not None:
             body = urlencode(data).encode("ascii")
-            pairs.append((b"content-type", b"application/x-www-form-urlencoded"))
+            pairs.append(("content-type", "application/x-www-form-urlencoded"))
         elif content is not None:
             body = content.encode("utf-8") if isinstance(content, str) else content
         given = headers.items() if isinstance(headers, Mapping) else headers or ()
         for name, value in given:
-            key = name.lower().encode("latin-1")
-            if key == b"host":
-                pairs[0] = (key, value.encode("latin-1"))
-            elif key == b"content-type":
-                pairs = [(k, v) for k, v in pairs if k != b"content-type"]
-                pairs.append((key, value.encode("utf-8")))
+            key = name.lower()
+            if key == "host":
+                pairs[0] = (key, value)
+            elif key == "content-type":
+                pairs = [(k, v) for k, v in pairs if k != "content-type"]
+                pairs.append((key, value))
             else:
-                pairs.append((key, value.encode("utf-8")))
+                pairs.append((key, value))
         jar = CookieJar()
         for name, value in self.cookies.as_dict().items():
             jar.set(name, value)
@@ -237,18 +234,18 @@ class FaasClient:
             jar.set(name, value)
         cookie_header = jar.header()
         if cookie_header:
-            pairs.append((b"cookie", cookie_header.encode("latin-1")))
+            pairs.append(("cookie", cookie_header))
         if body:
-            pairs.append((b"content-length", str(len(body)).encode("ascii")))
+            pairs.append(("content-length", str(len(body))))
         host = self.host.rsplit(":", 1)[0]
         port = int(self.host.rsplit(":", 1)[1]) if ":" in self.host else None
         return Request(
             method=method.upper(),
             path=raw_path.encode("utf-8"),
-            query_string=query.encode("utf-8"),
+            query_string=query,
             headers=pairs,
             body=body,
-            raw_path=raw_path.encode("utf-8"),
+            raw_path=raw_path,
             scheme=self.scheme,
             server=(host, port or (443 if self.scheme == "https" else 80)),
             client=(self.source_ip, 0),
@@ -292,10 +289,7 @@ class FaasClient:
 
         chunks = self.handler(environ, start_response)
         body = b"".join(chunks)
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in started["headers"]
-        ]
+        headers = [(name.lower(), header_text(value)) for name, value in started["headers"]]
         return Response(started["status"], headers, body), chunks
 
     def get(self, path: str, **kwargs: Any) -> FaasResponse:
@@ -322,8 +316,8 @@ class FaasClient:
 
 def fc_wsgi_environ(request: Request, context: Any) -> dict[str, Any]:
     """The environ FC 2.0's Python runtime builds for a request (PEP 3333 plus `fc.*`)."""
-    raw_path = request.raw_path.decode("latin-1") if request.raw_path is not None else "/"
-    query = request.query_string.decode("latin-1")
+    raw_path = request.raw_path if request.raw_path is not None else "/"
+    query = request.query_string
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",
@@ -347,13 +341,13 @@ def fc_wsgi_environ(request: Request, context: Any) -> dict[str, Any]:
         "fc.request_uri": raw_path + ("?" + query if query else ""),
     }
     for name, value in request.headers:
-        text = value.decode("latin-1")
-        if name == b"content-type":
+        text = wsgi_text(value)
+        if name == "content-type":
             environ["CONTENT_TYPE"] = text
-        elif name == b"content-length":
+        elif name == "content-length":
             continue
         else:
-            key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+            key = "HTTP_" + name.upper().replace("-", "_")
             environ[key] = environ[key] + "," + text if key in environ else text
     return environ
 
