@@ -230,12 +230,12 @@ class Handler:
         if type(event) is not dict:
             if isinstance(event, (bytes, bytearray, str)):
                 event = _load(event)  # FC 3.0 hands Python handlers the event as bytes
-            elif isinstance(event, Mapping) and callable(context) and "REQUEST_METHOD" in event:
-                return self._serve_fc_wsgi(event, context)
             elif not isinstance(event, Mapping):
-                raise UnsupportedEvent(
-                    f"an event must be a JSON object, got {type(event).__name__}"
-                )
+                kind = type(event).__name__
+                raise UnsupportedEvent(f"an event must be a JSON object, got {kind}")
+        if "REQUEST_METHOD" in event and callable(context):
+            # FC 2.0 calls HTTP functions as handler(environ, start_response).
+            return self._serve_fc_wsgi(event, context)
         source = self._detect(event)
         if source is None:
             return self._serve_other(event, context)
