@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import json
 import shutil
+import socket
 import stat
+import subprocess
 import sys
 import zipfile
 from base64 import urlsafe_b64encode
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from faasgi.cli import main as cli
 from faasgi.packaging import PackageError, archive, limits, requirements
@@ -521,3 +526,228 @@ def test_allow_source_needs_a_machine_like_the_target(
     )
     assert status == 1
     assert "--allow-source builds with this interpreter" in err
+
+
+# -- deploy kits (adapters/) -----------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+SAM_TEMPLATE = REPO / "adapters" / "aws-lambda" / "template.yaml"
+FC_TEMPLATES = (
+    REPO / "adapters" / "alibaba-fc" / "s.yaml",
+    REPO / "adapters" / "alibaba-fc" / "s.custom-runtime.yaml",
+)
+#: Mirrors the todo list's layout: examples/todolist/flask_app.py with `handler`.
+KIT_FIXTURE = REPO / "tests" / "fixtures" / "deploy"
+TODOLIST_HANDLER = "examples.todolist.flask_app.handler"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub) read as plain values."""
+
+
+_CloudFormationLoader.add_multi_constructor(
+    "!",
+    lambda loader, tag, node: (
+        loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    ),
+)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+    return loaded
+
+
+def fc_function(path: Path) -> dict[str, Any]:
+    props: dict[str, Any] = load_yaml(path)["resources"]["todolist"]["props"]
+    return props
+
+
+def sam_function() -> dict[str, Any]:
+    resource = load_yaml(SAM_TEMPLATE)["Resources"]["TodoFunction"]
+    assert resource["Type"] == "AWS::Serverless::Function"
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+@pytest.mark.slow
+def test_sam_template_passes_cfn_lint() -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    assert cfn_lint.exists(), "cfn-lint comes with the dev extra: pip install -e '.[dev]'"
+    finished = subprocess.run(
+        [str(cfn_lint), str(SAM_TEMPLATE)], capture_output=True, text=True, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_templates_name_the_todolist_handler() -> None:
+    assert sam_function()["Handler"] == TODOLIST_HANDLER
+    builtin, custom = (fc_function(path) for path in FC_TEMPLATES)
+    assert builtin["handler"] == TODOLIST_HANDLER
+    hooks = builtin["instanceLifecycleConfig"]
+    assert hooks["initializer"]["handler"] == "examples.todolist.flask_app.initializer"
+    assert hooks["preStop"]["handler"] == "examples.todolist.flask_app.pre_stop"
+    module, _, attribute = TODOLIST_HANDLER.rpartition(".")
+    assert custom["customRuntimeConfig"]["args"] == [
+        "-m",
+        "faasgi.custom_runtime",
+        f"{module}:{attribute}",
+    ]
+
+
+def test_sam_template_wires_the_tables_the_todolist_expects() -> None:
+    template = load_yaml(SAM_TEMPLATE)
+    resources = template["Resources"]
+    todo, sessions = resources["TodoTable"]["Properties"], resources["SessionTable"]["Properties"]
+    assert {(k["AttributeName"], k["KeyType"]) for k in todo["KeySchema"]} == {
+        ("pk", "HASH"),
+        ("sk", "RANGE"),
+    }
+    assert sessions["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert sessions["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    function = sam_function()
+    assert function["Environment"]["Variables"] == {
+        "TODO_TABLE": "TodoTable",
+        "SESSION_TABLE": "SessionTable",
+    }
+    events = {event["Properties"]["Path"]: event["Type"] for event in function["Events"].values()}
+    assert events == {"/": "HttpApi", "/{proxy+}": "HttpApi"}
+    # Least privilege: item operations only, each statement on one table.
+    for statement in function["Policies"][0]["Statement"]:
+        assert all(
+            action.startswith("dynamodb:") and "Scan" not in action
+            for action in statement["Action"]
+        )
+        assert statement["Resource"] in ("TodoTable.Arn", "SessionTable.Arn")
+
+
+def test_templates_deploy_the_zip_faasgi_package_writes() -> None:
+    """CodeUri / code point at the README's `faasgi package ... --name` output."""
+    assert (
+        SAM_TEMPLATE.parent / sam_function()["CodeUri"]
+    ).resolve() == REPO / "dist" / "todolist-aws.zip"
+    for path in FC_TEMPLATES:
+        props = fc_function(path)
+        assert (path.parent / props["code"]).resolve() == REPO / "dist" / "todolist-fc.zip"
+        command = load_yaml(path)["resources"]["todolist"]["actions"]["pre-deploy"][0]["run"]
+        assert "--platform fc --python 3.10" in command and "--name todolist-fc" in command
+
+
+_RESOLVE = """
+import importlib, json, pathlib, sys
+root, platform, name = sys.argv[1:4]
+sys.path.insert(0, root)
+if platform == "custom":
+    module_name, attribute = name.split(":")
+else:
+    # Lambda's and FC's Python runtimes split the handler string at the last dot.
+    module_name, attribute = name.rsplit(".", 1)
+if platform == "fc":
+    # FC finds the module with imp.find_module, segment by segment: packages need __init__.py.
+    for depth in range(1, module_name.count(".") + 1):
+        package = pathlib.Path(root, *module_name.split(".")[:depth])
+        assert (package / "__init__.py").is_file(), f"{package} has no __init__.py"
+module = importlib.import_module(module_name)
+target = getattr(module, attribute)
+assert callable(target), name
+owner = getattr(target, "__self__", None)
+same = owner is getattr(module, "handler", None)
+print(json.dumps({"bound_to": type(owner).__name__, "same_handler": same}))
+"""
+
+
+@pytest.mark.slow
+def test_template_handlers_import_the_way_each_platform_resolves_them() -> None:
+    """Against the fixture with the todo list's shape (the example itself lives elsewhere)."""
+    builtin, custom = (fc_function(path) for path in FC_TEMPLATES)
+    hooks = builtin["instanceLifecycleConfig"]
+    references = [
+        ("aws", sam_function()["Handler"]),
+        ("fc", builtin["handler"]),
+        ("fc", hooks["initializer"]["handler"]),
+        ("fc", hooks["preStop"]["handler"]),
+        ("custom", custom["customRuntimeConfig"]["args"][-1]),
+    ]
+    for platform, name in references:
+        finished = subprocess.run(
+            [sys.executable, "-c", _RESOLVE, str(KIT_FIXTURE), platform, name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert finished.returncode == 0, f"{platform} {name}: {finished.stderr}"
+        if name.endswith(("initializer", "pre_stop")):
+            assert json.loads(finished.stdout) == {"bound_to": "Handler", "same_handler": True}
+
+
+@pytest.mark.slow
+def test_custom_runtime_kit_serves_the_built_zip_with_every_cookie(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Build the fixture as the kits do, unpack it as FC does to /code, start the server the
+    way s.custom-runtime.yaml does, with nothing but the package and the stdlib to import."""
+    argv = [
+        "package",
+        "examples.todolist.flask_app:handler",
+        "--project",
+        str(KIT_FIXTURE),
+        "--platform",
+        "fc",
+        "--python",
+        LOCAL_PYTHON,
+        "--name",
+        "todolist-fc",
+        "-o",
+        str(tmp_path / "dist"),
+    ]
+    assert cli(argv) == 0, capsys.readouterr().err
+    code = tmp_path / "code"
+    with zipfile.ZipFile(tmp_path / "dist" / "todolist-fc.zip") as built:
+        built.extractall(code)
+    args = fc_function(FC_TEMPLATES[1])["customRuntimeConfig"]["args"]
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-S", *args, "--host", "127.0.0.1"],
+        cwd=code,
+        env={"PYTHONPATH": str(code), "FC_CUSTOM_LISTEN_PORT": str(port), "TODO_TABLE": "t1"},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert "serving examples.todolist.flask_app:handler" in process.stderr.readline()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("POST", "/initialize", headers={"x-fc-control-path": "/initialize"})
+        assert connection.getresponse().read() == b"OK"
+        connection.request("GET", "/todos", headers={"x-fc-control-path": "/http-invoke"})
+        response = connection.getresponse()
+        assert json.loads(response.read()) == {
+            "path": "/todos",
+            "tables": {"TODO_TABLE": "t1", "SESSION_TABLE": None},
+        }
+        assert response.msg.get_all("Set-Cookie") == [
+            "session=s1; Path=/; HttpOnly",
+            "csrf=c1; Path=/",
+        ]
+        connection.close()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_repository_root_packages_the_example_not_the_library() -> None:
+    ignore = Ignore.for_project(REPO)
+    assert ignore.excluded("src", is_dir=True)
+    assert ignore.excluded("docs", is_dir=True)
+    assert ignore.excluded("adapters", is_dir=True)
+    assert ignore.excluded("tests", is_dir=True)
+    assert not ignore.excluded("examples", is_dir=True)
+    assert not ignore.excluded("examples/todolist/flask_app.py", is_dir=False)
