@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from faasgi.cli import main as cli
-from faasgi.packaging import PackageError, archive, limits, requirements
+from faasgi.packaging import PackageError, archive, closure, limits, requirements
 from faasgi.packaging.contents import Entry, installed_entries
 from faasgi.packaging.ignore import Ignore, parse, project_files
 from faasgi.packaging.install import PipOptions, pip_command
@@ -53,13 +53,15 @@ def record_hash(data: bytes) -> str:
     return "sha256=" + urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def make_wheel(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:
+def make_wheel(
+    folder: Path, name: str, version: str, files: dict[str, str], requires: tuple[str, ...] = ()
+) -> Path:
     """A pure-Python wheel, written by hand so the tests need no index and no build backend."""
     info = f"{name}-{version}.dist-info"
     contents = {path: text.encode() for path, text in files.items()}
-    contents[f"{info}/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
-    )
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {line}\n" for line in requires)
+    contents[f"{info}/METADATA"] = metadata.encode()
     contents[f"{info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: faasgi-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
@@ -85,6 +87,15 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "1.0",
         {"tinydep/__init__.py": "GREETING = 'hi'\n", "tinydep/data.txt": "payload\n"},
     )
+    # Needs a backport on the other Python only: pip, reading markers for this one, skips it.
+    make_wheel(
+        folder,
+        "usesbackport",
+        "1.0",
+        {"usesbackport/__init__.py": ""},
+        (f'backport>=1.0; python_version == "{OTHER_PYTHON}"',),
+    )
+    make_wheel(folder, "backport", "1.0", {"backport/__init__.py": ""})
     return folder
 
 
@@ -202,6 +213,63 @@ def test_editable_requirements_are_refused(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("-e ./lib\n")
     with pytest.raises(PackageError, match="editable"):
         requirements.find(tmp_path)
+
+
+# -- what pip skips ----------------------------------------------------------------------
+
+
+def write_dist(site: Path, name: str, *requires: str) -> None:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    lines = "".join(f"Requires-Dist: {line}\n" for line in requires)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n{lines}")
+
+
+def test_requirements_are_read_with_the_targets_markers(tmp_path: Path) -> None:
+    write_dist(
+        tmp_path,
+        "anyio",
+        'exceptiongroup>=1.0.2; python_version < "3.11"',
+        "idna>=2.8",
+        'trio>=0.23; extra == "trio"',
+        'uvloop; platform_machine == "aarch64" and sys_platform == "linux"',
+    )
+    write_dist(tmp_path, "idna")
+    found = closure.missing([tmp_path], Target("fc", "3.10"), {})
+    assert [(m.name, m.specifiers, m.required_by) for m in found] == [
+        ("exceptiongroup", ["exceptiongroup>=1.0.2"], ["anyio"])
+    ]
+    arm = closure.missing([tmp_path], Target("aws", "3.12", "arm64"), {"anyio": {"trio"}})
+    assert [m.name for m in arm] == ["trio", "uvloop"]
+
+
+def test_extras_asked_for_by_other_distributions_are_followed(tmp_path: Path) -> None:
+    write_dist(tmp_path, "app-deps", "server[fast]")
+    write_dist(tmp_path, "server", 'speedups; extra == "fast"')
+    found = closure.missing([tmp_path], Target("aws", "3.12"), {})
+    assert [(m.name, m.required_by) for m in found] == [("speedups", ["server"])]
+
+
+@pytest.mark.slow
+def test_dependencies_pip_skipped_for_the_target_are_added(
+    tmp_path: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(
+        tmp_path / "proj", imports="import usesbackport", requirements="usesbackport\n"
+    )
+    status, out, err = package(
+        project, capsys, "--platform", "aws", "--python", OTHER_PYTHON, wheelhouse=wheelhouse
+    )
+    assert status == 0, err
+    assert f"added backport: usesbackport needs it on python{OTHER_PYTHON}" in out
+    with zipfile.ZipFile(project / "dist" / "proj-aws.zip") as built:
+        assert "backport/__init__.py" in built.namelist()
+    # Built for this machine's Python, the marker is false and nothing is added.
+    status, out, err = package(
+        project, capsys, "--platform", "aws", "--python", LOCAL_PYTHON, wheelhouse=wheelhouse
+    )
+    assert status == 0, err
+    assert "added backport" not in out
 
 
 # -- which project files go in ---------------------------------------------------------------
@@ -372,6 +440,12 @@ def test_same_inputs_give_a_byte_identical_zip(
     assert second[0] == 0, second[2]
 
     sha, path = digest_line(first[1])
+    manifests = [
+        json.loads((folder / "dist" / "proj-aws.manifest.json").read_text())
+        for folder in (project, copy)
+    ]
+    files = [{f["path"]: f["sha256"] for f in manifest["files"]} for manifest in manifests]
+    assert files[0] == files[1]  # when this fails, pytest shows which file differs
     assert digest_line(second[1])[0] == sha
     assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
     assert (project / "dist" / "proj-aws.manifest.json").read_bytes() == (
@@ -462,8 +536,17 @@ def test_smoke_test_sends_fc_its_event_as_bytes_and_reports_the_status(
     project = write_project(tmp_path / "proj")
     status, out, err = package(project, capsys, "--platform", "fc", "--python", LOCAL_PYTHON)
     assert status == 0, err
-    assert "smoke test: GET / answered 200" in out
+    assert "smoke test: GET / answered 200 in " in out
     assert "stood in" not in out  # the target is this machine's Python: a full run
+
+    # Another Python can stand in for a package without compiled modules, and says so.
+    status, out, err = package(project, capsys, "--platform", "fc", "--python", OTHER_PYTHON)
+    assert status == 0, err
+    assert "smoke test: GET / answered 200 in " in out
+    assert (
+        f"this machine's Python {LOCAL_PYTHON} stood in for python{OTHER_PYTHON} "
+        "(the package has no compiled modules)"
+    ) in out
 
 
 @pytest.mark.slow

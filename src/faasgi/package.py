@@ -130,15 +130,15 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     print(f"faasgi package: {spec} for {target.runtime} on {_where(target)}", file=out)
     with tempfile.TemporaryDirectory(prefix="faasgi-package-") as scratch:
-        installed: list[Entry] = []
+        installed: list[list[Entry]] = []
         if requirements:
-            _install(requirements, target, Path(scratch, "site"), root, options, out, err)
-            installed = installed_entries(Path(scratch, "site"))
+            sites = _install(requirements, target, Path(scratch), root, options, out, err)
+            installed = [installed_entries(site) for site in sites]
         else:
             shown = requirements.origin or "no requirements.txt or pyproject.toml dependencies"
             print(f"  requirements: none ({shown})", file=out)
         project = project_entries(root, Ignore.for_project(root), skip=[output])
-        entries = combine(project, vendored_faasgi(), installed)
+        entries = combine(project, vendored_faasgi(), *installed)
         _require_module(spec, entries, root)
         if args.compile:
             compiled = compile_entries(entries)
@@ -186,10 +186,12 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             path=args.smoke_path,
             requirements=requirements.origin,
         )
-        timing = ""
+        line = f"  smoke test: {result.detail}"
         if result.import_ms is not None and result.invoke_ms is not None:
-            timing = f" (import {result.import_ms:.0f} ms, first request {result.invoke_ms:.0f} ms)"
-        print(f"  smoke test: {result.detail}{timing}", file=out)
+            line += f" in {result.invoke_ms:.0f} ms, after a {result.import_ms:.0f} ms import"
+        print(line, file=out)
+        if result.note:
+            print(f"    {result.note}", file=out)
     print(f"{built.sha256}  {_shown(zip_path)}", file=out)
     return 0
 
@@ -202,7 +204,7 @@ def _install(
     options: PipOptions,
     out: TextIO,
     err: TextIO,
-) -> None:
+) -> list[Path]:
     count = sum(1 for line in requirements.lines if not line.startswith("-"))
     tags = (
         f"wheels for {target.pip_platforms()[0]} and older, {target.abi}"
@@ -212,8 +214,18 @@ def _install(
     print(f"  requirements: {count} from {requirements.origin} -> pip ({tags})", file=out)
     started = time.monotonic()
     with Progress("installing requirements", err) as progress:
-        install(requirements, target, stage, cwd=root, options=options, on_output=progress)
+        installed = install(
+            requirements, target, stage, cwd=root, options=options, on_output=progress
+        )
     print(f"  installed in {time.monotonic() - started:.1f} s", file=out)
+    for entry in installed.added:
+        need = "needs" if len(entry.required_by) == 1 else "need"
+        print(
+            f"  added {entry.name}: {', '.join(entry.required_by)} {need} it on "
+            f"{target.runtime}, and pip skipped it (it read the markers for this machine)",
+            file=out,
+        )
+    return installed.sites
 
 
 def _require_module(spec: str, entries: list[Entry], root: Path) -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from faasgi.packaging import PackageError
-from faasgi.packaging.requirements import Requirements
+from faasgi.packaging.closure import Missing, missing
+from faasgi.packaging.requirements import Requirements, requested_extras
 from faasgi.packaging.target import Target, local_description
 
 _TAIL_LINES = 25
@@ -68,6 +69,19 @@ def pip_command(
     return command
 
 
+#: Rounds of requirements pip skipped (a skipped backport may itself need another).
+_ROUNDS = 5
+
+
+@dataclass(slots=True)
+class Installed:
+    """Where pip installed things: the first folder for the requirements, one more for each
+    round of requirements pip skipped by evaluating markers for this machine."""
+
+    sites: list[Path]
+    added: list[Missing] = field(default_factory=list)
+
+
 def install(
     requirements: Requirements,
     target: Target,
@@ -76,8 +90,8 @@ def install(
     cwd: Path,
     options: PipOptions,
     on_output: Callable[[str], None] = lambda line: None,
-) -> None:
-    """Run pip; raise PackageError with the end of pip's output when it fails."""
+) -> Installed:
+    """Run pip, then again for what it skipped; PackageError with pip's output on failure."""
     if not options.only_binary and not target.matches_local():
         raise PackageError(
             f"--allow-source builds with this interpreter ({local_description()}), so it must "
@@ -85,10 +99,39 @@ def install(
             f"package on such a machine, e.g. in the public.ecr.aws/sam/build-{target.runtime} "
             "image, or drop --allow-source"
         )
-    stage.mkdir(parents=True, exist_ok=True)
-    requirements_file = stage.parent / (stage.name + "-requirements.txt")
-    requirements_file.write_text(requirements.text(), encoding="utf-8")
-    command = pip_command(target, requirements_file, stage, options)
+    first = stage / "site-0"
+    _pip(requirements.text(), requirements, target, first, cwd, options, on_output, [])
+    installed = Installed([first])
+    extras = requested_extras(requirements)
+    for round_number in range(1, _ROUNDS + 1):
+        skipped = missing(installed.sites, target, extras)
+        if not skipped:
+            return installed
+        site = stage / f"site-{round_number}"
+        lines = "".join(f"{specifier}\n" for entry in skipped for specifier in entry.specifiers)
+        _pip(lines, requirements, target, site, cwd, options, on_output, ["--no-deps"])
+        installed.sites.append(site)
+        installed.added.extend(skipped)
+    raise PackageError(
+        f"pip kept skipping requirements the target needs after {_ROUNDS} rounds: "
+        + ", ".join(entry.name for entry in missing(installed.sites, target, extras))
+    )
+
+
+def _pip(
+    lines: str,
+    requirements: Requirements,
+    target: Target,
+    site: Path,
+    cwd: Path,
+    options: PipOptions,
+    on_output: Callable[[str], None],
+    extra: list[str],
+) -> None:
+    site.mkdir(parents=True)
+    requirements_file = site.parent / (site.name + "-requirements.txt")
+    requirements_file.write_text(lines, encoding="utf-8")
+    command = pip_command(target, requirements_file, site, options) + extra
     output: list[str] = []
     try:
         process = subprocess.Popen(
@@ -132,4 +175,4 @@ def _failure(output: list[str], requirements: Requirements, target: Target) -> s
     return message
 
 
-__all__ = ["PipOptions", "install", "pip_command"]
+__all__ = ["Installed", "PipOptions", "install", "pip_command"]

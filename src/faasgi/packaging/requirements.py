@@ -102,6 +102,18 @@ def _read_file(path: Path, found: Requirements, seen: set[Path]) -> None:
             _add_requirement(line, found)
 
 
+def requested_extras(found: Requirements) -> dict[str, set[str]]:
+    """The extras each requirement line asks for: `moto[s3,sqs]` -> {"moto": {"s3", "sqs"}}."""
+    extras: dict[str, set[str]] = {}
+    for line in found.lines:
+        match = _NAME.match(line)
+        if line.startswith("-") or match is None or not match.group(2):
+            continue
+        names = {extra.strip() for extra in match.group(2).split(",") if extra.strip()}
+        extras.setdefault(canonical_name(match.group(1)), set()).update(names)
+    return extras
+
+
 def _logical_lines(text: str) -> Iterable[str]:
     """Lines as pip sees them: continuations joined, comments and blank lines dropped."""
     pending = ""
@@ -198,4 +210,4 @@ def _load_toml(path: Path) -> dict[str, Any]:
     return loaded
 
 
-__all__ = ["Requirements", "canonical_name", "find"]
+__all__ = ["Requirements", "canonical_name", "find", "requested_extras"]

@@ -41,6 +41,8 @@ class SmokeResult:
     status: int | None = None
     import_ms: float | None = None
     invoke_ms: float | None = None
+    #: How far the run stands for the target (another Python stood in, say).
+    note: str = ""
 
 
 def has_compiled_modules(names: list[str]) -> bool:
@@ -149,14 +151,15 @@ def _judge(
     note = ""
     if not target.matches_local():
         here = outcome["python"].rsplit(".", 1)[0]
-        why = "the package has no compiled modules" if trusted else "compiled modules aside"
-        note = f" (this machine's Python {here} stood in for {target.runtime}: {why})"
+        why = "the package has no compiled modules" if trusted else "its compiled modules aside"
+        note = f"this machine's Python {here} stood in for {target.runtime} ({why})"
     return SmokeResult(
         "run",
-        f"GET {path} answered {status}{note}",
+        f"GET {path} answered {status}",
         status,
         outcome.get("import_ms"),
         outcome.get("invoke_ms"),
+        note,
     )
 
 
