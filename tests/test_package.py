@@ -5,11 +5,13 @@ with their documented messages. pip runs offline against wheels built here.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import http.client
 import io
 import json
+import shlex
 import shutil
 import socket
 import stat
@@ -24,6 +26,7 @@ import pytest
 import yaml
 
 from faasgi.cli import main as cli
+from faasgi.package import configure
 from faasgi.packaging import PackageError, archive, closure, limits, requirements
 from faasgi.packaging.contents import Entry, installed_entries
 from faasgi.packaging.ignore import Ignore, parse, project_files
@@ -254,11 +257,11 @@ def test_extras_asked_for_by_other_distributions_are_followed(tmp_path: Path) ->
 def test_dependencies_pip_skipped_for_the_target_are_added(
     tmp_path: Path, wheelhouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = write_project(
-        tmp_path / "proj", imports="import usesbackport", requirements="usesbackport\n"
-    )
+    # The wheelhouse is named in the requirements file: the extra round must use it too.
+    requirements = f"--find-links {wheelhouse}\nusesbackport\n"
+    project = write_project(tmp_path / "proj", requirements=requirements)
     status, out, err = package(
-        project, capsys, "--platform", "aws", "--python", OTHER_PYTHON, wheelhouse=wheelhouse
+        project, capsys, "--platform", "aws", "--python", OTHER_PYTHON, "--no-index"
     )
     assert status == 0, err
     assert f"added backport: usesbackport needs it on python{OTHER_PYTHON}" in out
@@ -266,7 +269,7 @@ def test_dependencies_pip_skipped_for_the_target_are_added(
         assert "backport/__init__.py" in built.namelist()
     # Built for this machine's Python, the marker is false and nothing is added.
     status, out, err = package(
-        project, capsys, "--platform", "aws", "--python", LOCAL_PYTHON, wheelhouse=wheelhouse
+        project, capsys, "--platform", "aws", "--python", LOCAL_PYTHON, "--no-index"
     )
     assert status == 0, err
     assert "added backport" not in out
@@ -865,3 +868,42 @@ def test_repository_root_packages_the_example_not_the_library() -> None:
     assert ignore.excluded("tests", is_dir=True)
     assert not ignore.excluded("examples", is_dir=True)
     assert not ignore.excluded("examples/todolist/flask_app.py", is_dir=False)
+
+
+def documented_package_commands() -> list[tuple[str, str]]:
+    """(file, command) for every `faasgi package` command the docs and kits show."""
+    found = []
+    for path in (REPO / "docs" / "deploy.md", *REPO.glob("adapters/*/README.md")):
+        in_shell = False
+        pending = ""
+        for line in path.read_text().splitlines():
+            if line.startswith("```"):
+                in_shell = line.strip() in ("```sh", "```text")
+                continue
+            if not in_shell:
+                continue
+            line = pending + line.strip()
+            if line.endswith("\\"):
+                pending = line[:-1] + " "
+                continue
+            pending = ""
+            command = line.removeprefix("$ ")
+            if command.startswith("faasgi package ") and "MODULE:HANDLER" not in command:
+                found.append((path.name, command.split("#")[0]))
+    for path in FC_TEMPLATES:
+        run = load_yaml(path)["resources"]["todolist"]["actions"]["pre-deploy"][0]["run"]
+        found.append((path.name, run))
+    return found
+
+
+def test_documented_package_commands_are_valid() -> None:
+    parser = argparse.ArgumentParser(prog="faasgi package", exit_on_error=False)
+    configure(parser)
+    commands = documented_package_commands()
+    assert len(commands) >= 5
+    for where, command in commands:
+        try:
+            args = parser.parse_args(shlex.split(command)[2:])
+        except (argparse.ArgumentError, SystemExit) as error:
+            pytest.fail(f"{where}: {command!r} does not parse: {error}")
+        assert ":" in args.handler, (where, command)

@@ -108,7 +108,10 @@ def install(
         if not skipped:
             return installed
         site = stage / f"site-{round_number}"
-        lines = "".join(f"{specifier}\n" for entry in skipped for specifier in entry.specifiers)
+        # The project's pip options (an index URL, find-links) apply to these too.
+        options_lines = [line for line in requirements.lines if line.startswith("-")]
+        specifiers = [specifier for entry in skipped for specifier in entry.specifiers]
+        lines = "".join(f"{line}\n" for line in options_lines + specifiers)
         _pip(lines, requirements, target, site, cwd, options, on_output, ["--no-deps"])
         installed.sites.append(site)
         installed.added.extend(skipped)
