@@ -174,12 +174,9 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
             logger.exception("the %s hook failed", name)
             # FC reads a hook's outcome from the status: 200 succeeded, 404 failed.
             text = f"{name} hook failed: {error!r}".encode()
-            self._answer(404, [("x-fc-status", "404")], text)
+            self._finish(request_id, name, 404, [("x-fc-status", "404")], text)
         else:
-            self._answer(200, [("x-fc-status", "200")], b"OK")
-        finally:
-            if request_id:
-                _log_line(f"FC {name} End RequestId: {request_id}")
+            self._finish(request_id, name, 200, [("x-fc-status", "200")], b"OK")
 
     def _invoke_event(self, body: bytes, context: RuntimeContext) -> None:
         _log_line(f"FC Invoke Start RequestId: {context.request_id}")
@@ -188,17 +185,17 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
         except Exception as error:
             logger.exception("the event invocation failed")
             payload = json.dumps({"errorMessage": str(error), "errorType": type(error).__name__})
-            self._answer(404, [("x-fc-status", "404")], payload.encode())
+            self._finish(
+                context.request_id, "Invoke", 404, [("x-fc-status", "404")], payload.encode()
+            )
+            return
+        if isinstance(result, bytes):
+            data = result
+        elif isinstance(result, str):
+            data = result.encode("utf-8")
         else:
-            if isinstance(result, bytes):
-                data = result
-            elif isinstance(result, str):
-                data = result.encode("utf-8")
-            else:
-                data = json.dumps(result, default=str).encode("utf-8")
-            self._answer(200, [("x-fc-status", "200")], data)
-        finally:
-            _log_line(f"FC Invoke End RequestId: {context.request_id}")
+            data = json.dumps(result, default=str).encode("utf-8")
+        self._finish(context.request_id, "Invoke", 200, [("x-fc-status", "200")], data)
 
     def _invoke_http(self, body: bytes, context: RuntimeContext) -> None:
         request_id = self.headers.get("x-fc-request-id")
@@ -218,18 +215,31 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
             data = b"".join(chunks)
         except Exception:
             logger.exception("the function failed on %s %s", self.command, self.path)
-            self._answer(500, [("content-type", "text/plain")], b"Internal Server Error")
+            error = [("content-type", "text/plain")]
+            self._finish(request_id, "Invoke", 500, error, b"Internal Server Error")
+            return
+        headers = started["headers"]
+        if self.command == "HEAD":
+            # HEAD has no body; keep the length the app announced for the GET.
+            length = next((v for k, v in headers if k.lower() == "content-length"), "0")
+            self._finish(request_id, "Invoke", started["status"], headers, b"", length)
         else:
-            headers = started["headers"]
-            if self.command == "HEAD":
-                # HEAD has no body; keep the length the app announced for the GET.
-                length = next((v for k, v in headers if k.lower() == "content-length"), "0")
-                self._answer(started["status"], headers, b"", content_length=length)
-            else:
-                self._answer(started["status"], headers, data)
-        finally:
-            if request_id:
-                _log_line(f"FC Invoke End RequestId: {request_id}")
+            self._finish(request_id, "Invoke", started["status"], headers, data)
+
+    def _finish(
+        self,
+        request_id: str | None,
+        name: str,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        content_length: str | None = None,
+    ) -> None:
+        # The end line goes out before the answer, as FC's own runtimes do: once FC has the
+        # answer, the invocation is over and the next one's log may begin.
+        if request_id:
+            _log_line(f"FC {name} End RequestId: {request_id}")
+        self._answer(status, headers, body, content_length=content_length)
 
     def _environ(self, body: bytes, context: RuntimeContext) -> dict[str, Any]:
         """The environ FC 2.0's Python runtime would build for this request."""
