@@ -517,6 +517,7 @@ def test_missing_dependency_fails_the_smoke_test_with_the_documented_message(
     assert (
         "The package is missing a dependency: add the distribution that provides 'requests'" in err
     )
+    assert "(the zip was written for inspection, not for upload: " in err
     assert not out.strip().endswith("proj-aws.zip")
 
 

@@ -173,19 +173,21 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if blocking:
         raise PackageError(
             "\n".join(violation.message for violation in blocking)
-            + f"\n  (the zip was written for inspection: {_shown(zip_path)})"
+            + f"\n  (the zip was written for inspection, not for upload: {_shown(zip_path)})"
         )
 
     if args.no_smoke:
         print("  smoke test: skipped (--no-smoke)", file=out)
     else:
-        result = smoke_test(
-            zip_path,
-            spec,
-            target,
-            path=args.smoke_path,
-            requirements=requirements.origin,
-        )
+        try:
+            result = smoke_test(
+                zip_path, spec, target, path=args.smoke_path, requirements=requirements.origin
+            )
+        except PackageError as error:
+            raise PackageError(
+                f"{error}\n  (the zip was written for inspection, not for upload: "
+                f"{_shown(zip_path)})"
+            ) from None
         line = f"  smoke test: {result.detail}"
         if result.import_ms is not None and result.invoke_ms is not None:
             line += f" in {result.invoke_ms:.0f} ms, after a {result.import_ms:.0f} ms import"
