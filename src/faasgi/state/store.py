@@ -33,7 +33,7 @@ from faasgi.errors import FaasgiError
 #: The largest item DynamoDB stores (names and values, UTF-8), 400 KB.
 ITEM_SIZE_LIMIT: Final = 400 * 1024
 #: How often `update` tries before giving up with `ConflictError`.
-UPDATE_ATTEMPTS: Final = 25
+UPDATE_ATTEMPTS: Final = 50
 
 _PARTITION_KEY_LIMIT = 2048
 _SORT_KEY_LIMIT = 1024
@@ -340,7 +340,7 @@ def read_modify_write(
         except ConflictError as conflict:
             item = conflict.current
             if attempt > 0 and attempt + 1 < attempts:
-                sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+                sleep(random.uniform(0, min(0.5, 0.004 * 2**attempt)))
                 item = store.get(key, consistent=True)
     found = "no item" if item is None else f"version {item.version}"
     raise ConflictError(
