@@ -175,7 +175,7 @@ def bare_wsgi(app: Any) -> Invoke:
 
 def bare_asgi(app: Any, loop: Any) -> Invoke:
     def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        method, path, body = _request_parts(event)
+        _, _, body = _request_parts(event)
         scope = _asgi_scope(event)
         scope["headers"] = [(k.encode(), v.encode()) for k, v in event["headers"].items()]
         sent: list[Any] = []
@@ -307,20 +307,20 @@ def _verdicts(
         apig = row["apig-wsgi"] - raw
         return [
             f"- {label}: faasgi own cost {ours - raw:.1f} µs = "
-            f"{(ours - raw) / apig:.2f}× apig-wsgi's {apig:.1f} µs (target ≤ 0.8×)"
+            f"{(ours - raw) / apig:.2f}x apig-wsgi's {apig:.1f} µs (target ≤ 0.8x)"
         ]
     lines = []
     for name, reference in (("raw", raw), ("loop", loop_ref)):
         theirs = row["mangum (lifespan off)"] - reference
         lines.append(
             f"- {label} (vs {name} reference): faasgi own cost {ours - reference:.1f} µs"
-            f" = {(ours - reference) / theirs:.2f}× mangum's {theirs:.1f} µs (target ≤ 0.5×)"
+            f" = {(ours - reference) / theirs:.2f}x mangum's {theirs:.1f} µs (target ≤ 0.5x)"
         )
     if framework == "starlette":
         lines.append(
             f"- {label}: faasgi total {ours:.1f} µs = "
-            f"{ours / row['mangum (lifespan auto)']:.2f}× mangum-default's "
-            f"{row['mangum (lifespan auto)']:.1f} µs (target ≤ 0.4×)"
+            f"{ours / row['mangum (lifespan auto)']:.2f}x mangum-default's "
+            f"{row['mangum (lifespan auto)']:.1f} µs (target ≤ 0.4x)"
         )
     return lines
 
