@@ -10,6 +10,7 @@ and with N invocations after the same warm-up; the difference divided by N is it
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys

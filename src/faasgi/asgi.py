@@ -13,7 +13,8 @@ import threading
 from asyncio import events as asyncio_events
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from contextvars import Context
-from typing import Any, Literal, TypeVar
+from types import CoroutineType
+from typing import Any, Literal, TypeVar, cast
 
 from faasgi.errors import AppNotReady
 from faasgi.http import Headers, Request, Response
@@ -54,15 +55,20 @@ class _EagerLoop(asyncio.SelectorEventLoop):
         capture = self._capture
         if capture is not None:
             # The first step of the task being created: hold it back for `InstanceLoop.run`.
+            # Task.__init__ discards the handle call_soon returns, so none is built.
             self._capture = None
             capture.append((callback, args, context))
-            return asyncio.Handle(callback, args, self, context)
+            return None  # type: ignore[return-value]
         self.scheduled += 1
         return super().call_soon(callback, *args, context=context)
 
 
 async def _one_turn() -> None:
     await asyncio.sleep(0)
+
+
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 class InstanceLoop:
@@ -319,10 +325,16 @@ class HTTPCycle:
                 raise RuntimeError("'http.response.start' sent twice")
             self.status = int(message["status"])
             names = _RESPONSE_NAMES
-            self.headers = [
-                (names.get(name) or _response_name(name), _text(value))
-                for name, value in message.get("headers", ())
-            ]
+            raw = message.get("headers", ())
+            try:
+                self.headers = [
+                    (names.get(name) or _response_name(name), value.decode())
+                    for name, value in raw
+                ]
+            except UnicodeDecodeError:
+                self.headers = [
+                    (names.get(name) or _response_name(name), _text(value)) for name, value in raw
+                ]
         elif kind == "http.response.body":
             if self.status is None:
                 raise RuntimeError("'http.response.body' sent before 'http.response.start'")
@@ -408,12 +420,14 @@ class ASGIRunner:
             "http_version": request.http_version,
             "method": request.method,
             "scheme": request.scheme,
-            "path": (root_path + request.path).decode("utf-8", "replace"),
-            "raw_path": None if raw_path is None else raw_path.encode("utf-8", "surrogateescape"),
-            "query_string": request.query_string.encode("utf-8", "surrogateescape"),
+            "path": (root_path + request.path if root_path else request.path).decode(
+                "utf-8", "replace"
+            ),
+            "raw_path": None if raw_path is None else raw_path.encode(),
+            "query_string": request.query_string.encode(),
             "root_path": root_path.decode("utf-8", "replace") if root_path else "",
             "headers": [
-                (names.get(name) or _request_name(name), value.encode("utf-8", "surrogateescape"))
+                (names.get(name) or _request_name(name), value.encode())
                 for name, value in request.headers
             ],
             "client": request.client,
@@ -429,14 +443,14 @@ class ASGIRunner:
 
     def __call__(self, request: Request, invocation: Any) -> Response:
         cycle = HTTPCycle(request.body)
-        self.loop.run(self._serve(self.scope(request, invocation), cycle))
-        return cycle.response()
-
-    async def _serve(self, scope: Scope, cycle: HTTPCycle) -> None:
+        call = self.app(self.scope(request, invocation), cycle.receive, cycle.send)
+        if call.__class__ is not CoroutineType:  # any awaitable may serve as an ASGI app
+            call = _awaited(call)
         try:
-            await self.app(scope, cycle.receive, cycle.send)
+            self.loop.run(cast("Coroutine[Any, Any, None]", call))
         except (Exception, asyncio.CancelledError):
             if not cycle.complete:
                 raise
             # mangum PR #214: a complete response stands even if work after it fails.
             logger.exception("the ASGI app raised after its response was complete")
+        return cycle.response()

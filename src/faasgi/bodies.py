@@ -92,8 +92,14 @@ class BodyCodec:
         """(text or base64, is it base64) for a body with these headers."""
         if not body:
             return "", False
-        if (content_encoding is None or content_encoding.strip().lower() in _IDENTITY) and (
-            content_type is None or self.is_text_type(content_type)
+        if content_type is not None:
+            textual = self._cache.get(content_type)
+            if textual is None:
+                textual = self.is_text_type(content_type)
+        else:
+            textual = True
+        if textual and (
+            content_encoding is None or content_encoding.strip().lower() in _IDENTITY
         ):
             try:
                 return body.decode("utf-8"), False

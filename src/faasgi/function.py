@@ -143,6 +143,9 @@ class Handler:
         self.hooks = Hooks()
         self.instance = Instance(self._build_runner, self.hooks)
         self._detect: Callable[[Event], Source | None] = self._first_detect
+        self._detector: Any = None
+        self._last_shape: Callable[[Event], bool] | None = None
+        self._last_source: Any = None
         self._routes: dict[str, Callable[..., Any]] = {}
         self._runner: Any = None
         self._app: App | None = None
@@ -236,15 +239,20 @@ class Handler:
         if "REQUEST_METHOD" in event and callable(context):
             # FC 2.0 calls HTTP functions as handler(environ, start_response).
             return self._serve_fc_wsgi(event, context)
+        # An instance sees one source: try the last one found before asking the detector.
+        shape = self._last_shape
+        if shape is not None and shape(event):
+            return self._serve_http(self._last_source, event, context)
         source = self._detect(event)
         if source is None:
             return self._serve_other(event, context)
+        self._last_shape = self._detector.last_shape
+        self._last_source = source
         return self._serve_http(source, event, context)
 
     def _serve_http(self, source: Source, event: Event, context: Any) -> Any:
         runner = self._runner or self._ready()
         invocation = Invocation(event, context, source.NAME, self.instance.next_is_cold())
-        started = time.perf_counter()
         token = _current.set(invocation)
         try:
             try:
@@ -260,12 +268,12 @@ class Handler:
                 if request.method == "HEAD":
                     response.body = b""
             if self.server_timing:
-                self._add_server_timing(response, invocation, started)
+                self._add_server_timing(response, invocation)
             result = source.render(response, event, self.codec)
         finally:
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
-            self._report(invocation, started, response.status)
+            self._report(invocation, response.status)
         return result
 
     def _run_app(self, runner: Any, request: Any, invocation: Invocation) -> Response:
@@ -288,8 +296,9 @@ class Handler:
         events (or is only wrapped, as in `import` at init) never pays for it."""
         from faasgi.events import Detector
 
-        self._detect = Detector()
-        return self._detect(event)
+        detector = Detector()
+        self._detect = self._detector = detector
+        return detector(event)
 
     def _serve_fc_wsgi(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Any:
         from faasgi.events import fc_wsgi  # FC 2.0 only
@@ -297,7 +306,6 @@ class Handler:
         runner = self._runner or self._ready()
         context = environ.get("fc.context")
         invocation = Invocation(environ, context, fc_wsgi.NAME, self.instance.next_is_cold())
-        started = time.perf_counter()
         token = _current.set(invocation)
         try:
             request = fc_wsgi.parse(environ, self.base_path)
@@ -305,11 +313,11 @@ class Handler:
             if request.method == "HEAD":
                 response.body = b""
             if self.server_timing:
-                self._add_server_timing(response, invocation, started)
+                self._add_server_timing(response, invocation)
         finally:
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
-            self._report(invocation, started, response.status)
+            self._report(invocation, response.status)
         return fc_wsgi.respond(response, start_response)
 
     def _serve_other(self, event: Event, context: Any) -> Any:
@@ -340,7 +348,6 @@ class Handler:
                 f"handler.on(...); kind: {kind or 'unknown'}; keys seen: {sorted(event)[:12]}"
             )
         invocation = Invocation(event, context, kind or "event", cold)
-        started = time.perf_counter()
         token = _current.set(invocation)
         status = 200
         try:
@@ -354,7 +361,7 @@ class Handler:
         finally:
             _current.reset(token)
             if report_logger.isEnabledFor(logging.INFO):
-                self._report(invocation, started, status)
+                self._report(invocation, status)
         return result
 
     def _each_record(
@@ -398,17 +405,15 @@ class Handler:
 
     # -- observability ----------------------------------------------------------------------
 
-    def _add_server_timing(
-        self, response: Response, invocation: Invocation, started: float
-    ) -> None:
-        app_ms = (time.perf_counter() - started) * 1000
+    def _add_server_timing(self, response: Response, invocation: Invocation) -> None:
+        app_ms = (time.monotonic() - invocation.started) * 1000
         timing = f"app;dur={app_ms:.2f}"
         if invocation.cold and self.instance.init_ms is not None:
             timing = f"init;dur={self.instance.init_ms:.2f}, " + timing
         response.headers.append(("server-timing", timing))
 
-    def _report(self, invocation: Invocation, started: float, status: int) -> None:
-        duration_ms = (time.perf_counter() - started) * 1000
+    def _report(self, invocation: Invocation, status: int) -> None:
+        duration_ms = (time.monotonic() - invocation.started) * 1000
         line: dict[str, Any] = {
             "type": "faasgi.report",
             "requestId": invocation.request_id,

@@ -55,7 +55,7 @@ def current_invocation() -> Invocation:
 class Invocation:
     """One event being handled. Cheap to create; everything derived is computed on use."""
 
-    __slots__ = ("_request_id", "_started", "_started_wall", "cold", "context", "event", "source")
+    __slots__ = ("_request_id", "cold", "context", "event", "source", "started")
 
     def __init__(self, event: Mapping[str, Any], context: Any, source: str, cold: bool) -> None:
         self.event = event
@@ -64,8 +64,8 @@ class Invocation:
         self.source = source
         #: True only for the first invocation an instance serves.
         self.cold = cold
-        self._started = time.monotonic()
-        self._started_wall = time.time()
+        #: time.monotonic() when faasgi received the event.
+        self.started = time.monotonic()
         self._request_id: str | None = None
 
     def __repr__(self) -> str:
@@ -100,7 +100,8 @@ class Invocation:
 
         epoch_ms = trigger_epoch_ms(self.event)
         if epoch_ms is None:
-            return datetime.fromtimestamp(self._started_wall, tz=timezone.utc)
+            received = time.time() - (time.monotonic() - self.started)
+            return datetime.fromtimestamp(received, tz=timezone.utc)
         return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
 
     def remaining_ms(self) -> int | None:
@@ -112,7 +113,7 @@ class Invocation:
         # FC's context has no clock: its function timeout counts from the start of the call.
         timeout = getattr(getattr(context, "function", None), "timeout", None)
         if isinstance(timeout, (int, float)) and timeout > 0:
-            elapsed = time.monotonic() - self._started
+            elapsed = time.monotonic() - self.started
             return max(0, int((timeout - elapsed) * 1000))
         return None
 

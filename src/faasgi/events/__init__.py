@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 
 
 def _is_authorizer(event: Event) -> bool:
-    # API Gateway Lambda authorizers get request-shaped events but want a policy back.
+    # API Gateway Lambda authorizers get request-shaped events but want a policy back:
+    # REQUEST/TOKEN authorizers carry methodArn, HTTP API (v2) authorizers routeArn.
     return "methodArn" in event or "routeArn" in event
 
 
@@ -67,9 +68,9 @@ def _aws_http(event: Event) -> bool:
     context = event.get("requestContext")
     return (
         event.get("version") == "2.0"
-        and isinstance(context, dict)
+        and context.__class__ is dict
         and "http" in context
-        and not _is_authorizer(event)
+        and "routeArn" not in event
     )
 
 
@@ -92,9 +93,9 @@ def _aws_rest(event: Event) -> bool:
     context = event.get("requestContext")
     return (
         "httpMethod" in event
-        and isinstance(context, dict)
+        and context.__class__ is dict
         and "elb" not in context
-        and not _is_authorizer(event)
+        and "methodArn" not in event
     )
 
 
@@ -133,20 +134,21 @@ def source_named(name: str) -> Source:
 class Detector:
     """Finds an event's source, trying the last one found first."""
 
-    __slots__ = ("_last_shape", "_last_source")
+    __slots__ = ("last_shape", "last_source")
 
     def __init__(self) -> None:
-        self._last_shape: Callable[[Event], bool] | None = None
-        self._last_source: Source | None = None
+        #: The shape test and source of the last event found, to try first next time.
+        self.last_shape: Callable[[Event], bool] | None = None
+        self.last_source: Source | None = None
 
     def __call__(self, event: Event) -> Source | None:
-        shape = self._last_shape
+        shape = self.last_shape
         if shape is not None and shape(event):
-            return self._last_source
+            return self.last_source
         for name, _, test in SHAPES:
             if test(event):
-                self._last_source = source = source_named(name)
-                self._last_shape = test
+                self.last_source = source = source_named(name)
+                self.last_shape = test
                 return source
         return None
 
