@@ -40,6 +40,8 @@ def count(framework: str, version: str, kind: str, name: str, calls: int) -> int
     script = RUNNER.format(
         here=str(HERE), version=version, kind=kind, framework=framework, name=name, calls=calls
     )
+    # A fixed hash seed: dict layouts, and so instruction counts, repeat run to run.
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(
         [
             "valgrind",
@@ -52,6 +54,7 @@ def count(framework: str, version: str, kind: str, name: str, calls: int) -> int
         capture_output=True,
         text=True,
         check=True,
+        env=environment,
     )
     match = re.search(r"Collected : (\d+)", result.stderr)
     if match is None:
