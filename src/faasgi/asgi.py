@@ -328,8 +328,7 @@ class HTTPCycle:
             raw = message.get("headers", ())
             try:
                 self.headers = [
-                    (names.get(name) or _response_name(name), value.decode())
-                    for name, value in raw
+                    (names.get(name) or _response_name(name), value.decode()) for name, value in raw
                 ]
             except UnicodeDecodeError:
                 self.headers = [

@@ -98,9 +98,7 @@ class BodyCodec:
                 textual = self.is_text_type(content_type)
         else:
             textual = True
-        if textual and (
-            content_encoding is None or content_encoding.strip().lower() in _IDENTITY
-        ):
+        if textual and (content_encoding is None or content_encoding.strip().lower() in _IDENTITY):
             try:
                 return body.decode("utf-8"), False
             except UnicodeDecodeError:

@@ -82,3 +82,5 @@ def run() -> None:
 
 
 __all__ = ["COMMANDS", "UsageError", "load_handler", "main", "run"]
+if __name__ == "__main__":
+    run()
