@@ -9,19 +9,21 @@ ALB rejects `multiValueHeaders` when the target group has the mode off, and igno
 
 from __future__ import annotations
 
-from base64 import b64decode, b64encode
 from typing import Any
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
 from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
+    answer_body,
     decode_body,
     decoded,
+    event_body,
     first_header,
     folded_headers,
     multi_value_headers,
     origin,
+    raw_query_values,
     single_value_headers,
     split_root,
 )
@@ -121,16 +123,9 @@ def build_event(request: Request, stamp: Stamp, *, multi_value: bool = False) ->
     headers.setdefault("x-forwarded-proto", [request.scheme])
     headers.setdefault("x-forwarded-port", [str(request.server[1])])
     headers.setdefault("x-amzn-trace-id", ["Root=" + stamp.request_id])
-    query: dict[str, list[str]] = {}
-    for part in request.query_string.split("&"):
-        if part:
-            field, _, text = part.partition("=")
-            query.setdefault(field, []).append(text)
+    query = raw_query_values(request.query_string)
     body = request.body
-    try:
-        text_body, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    text_body, is_base64 = event_body(body)
     event: dict[str, Any] = {
         "requestContext": {
             "elb": {
@@ -163,6 +158,5 @@ def read_response(payload: Any) -> Response:
     else:
         for name, value in (payload.get("headers") or {}).items():
             headers.append((name.lower(), str(value)))
-    body = payload.get("body") or ""
-    data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
+    data = answer_body(payload)
     return Response(int(payload["statusCode"]), headers, data)

@@ -8,7 +8,6 @@ array and response cookies leave in one; other repeated response headers are com
 from __future__ import annotations
 
 import json
-from base64 import b64decode, b64encode
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,8 +16,10 @@ from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
 from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
+    answer_body,
     decode_body,
     decoded,
+    event_body,
     http_version,
     origin,
     single_value_headers,
@@ -123,10 +124,7 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     stage_prefix = "" if stamp.stage == "$default" else "/" + stamp.stage
     host = headers.get("host", request.server[0])
     body = request.body
-    try:
-        text_body, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    text_body, is_base64 = event_body(body)
     query = request.query_string
     event: dict[str, Any] = {
         "version": "2.0",
@@ -194,6 +192,5 @@ def read_response(payload: Any) -> Response:
         (name.lower(), str(value)) for name, value in (payload.get("headers") or {}).items()
     ]
     headers.extend(("set-cookie", str(c)) for c in payload.get("cookies") or ())
-    text = payload.get("body") or ""
-    data = b64decode(text) if payload.get("isBase64Encoded") else text.encode("utf-8")
+    data = answer_body(payload)
     return Response(int(payload["statusCode"]), headers, data)

@@ -9,7 +9,6 @@ API Gateway payload 2.0, which is why detection requires the absence of
 
 from __future__ import annotations
 
-from base64 import b64decode, b64encode
 from typing import Any
 from urllib.parse import quote
 
@@ -17,11 +16,14 @@ from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
 from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
+    answer_body,
     decode_body,
     decoded,
+    event_body,
     first_header,
     folded_headers,
     origin,
+    raw_query_values,
     single_value_headers,
     split_root,
 )
@@ -109,16 +111,9 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
         headers.setdefault(name, []).append(value)
     client = request.client[0] if request.client else stamp.source_ip
     headers.setdefault("x-forwarded-for", [client])
-    query: dict[str, list[str]] = {}
-    for part in request.query_string.split("&"):
-        if part:
-            field, _, text = part.partition("=")
-            query.setdefault(field, []).append(text)
+    query = raw_query_values(request.query_string)
     body = request.body
-    try:
-        text_body, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    text_body, is_base64 = event_body(body)
     arn = "arn:aws:vpc-lattice:us-east-1:123456789012"
     return {
         "version": "2.0",
@@ -145,6 +140,5 @@ def read_response(payload: Any) -> Response:
     headers: Headers = [
         (name.lower(), str(value)) for name, value in (payload.get("headers") or {}).items()
     ]
-    body = payload.get("body") or ""
-    data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
+    data = answer_body(payload)
     return Response(int(payload["statusCode"]), headers, data)

@@ -9,7 +9,6 @@ response header leaves in `multiValueHeaders` so several Set-Cookie survive.
 
 from __future__ import annotations
 
-from base64 import b64decode, b64encode
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -18,9 +17,11 @@ from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
 from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
+    answer_body,
     decode_body,
     decoded,
     encoded,
+    event_body,
     http_version,
     multi_value_headers,
     origin,
@@ -136,11 +137,10 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
         multi_query.setdefault(field, []).append(text)
     host = multi_headers.get("host", [request.server[0]])[0]
     body = request.body
-    try:
-        text_body: str | None = body.decode("utf-8") if body else None
-        is_base64 = False
-    except UnicodeDecodeError:
-        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    text_body: str | None = None
+    is_base64 = False
+    if body:  # REST APIs send null for no body
+        text_body, is_base64 = event_body(body)
     moment = datetime.fromtimestamp(stamp.time_ms / 1000, tz=timezone.utc)
     return {
         "resource": "/{proxy+}",
@@ -188,6 +188,5 @@ def read_response(payload: Any) -> Response:
             headers.append((name.lower(), str(value)))
     for name, values in multi.items():
         headers.extend((name.lower(), str(v)) for v in values)
-    body = payload.get("body") or ""
-    data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
+    data = answer_body(payload)
     return Response(int(payload["statusCode"]), headers, data)

@@ -12,7 +12,6 @@ comma, RFC 6265 4.1.1), the path is decoded from `rawPath` once. A folded query 
 from __future__ import annotations
 
 import json
-from base64 import b64decode, b64encode
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -21,8 +20,10 @@ from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
 from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
+    answer_body,
     decode_body,
     decoded,
+    event_body,
     folded_headers,
     http_version,
     origin,
@@ -108,10 +109,7 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
         if name == "host":
             host = value.rsplit(":", 1)[0]
     body = request.body
-    try:
-        text_body, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text_body, is_base64 = b64encode(body).decode("ascii"), True
+    text_body, is_base64 = event_body(body)
     seconds = stamp.time_ms // 1000
     moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
     return {
@@ -147,6 +145,5 @@ def read_response(payload: Any) -> Response:
     headers: Headers = [
         (name.lower(), str(value)) for name, value in (payload.get("headers") or {}).items()
     ]
-    body = payload.get("body") or ""
-    data = b64decode(body) if payload.get("isBase64Encoded") else body.encode("utf-8")
+    data = answer_body(payload)
     return Response(int(payload["statusCode"]), headers, data)

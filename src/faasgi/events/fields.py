@@ -6,7 +6,7 @@ Pure functions over event values; they know nothing of any one platform's layout
 from __future__ import annotations
 
 import binascii
-from base64 import b64decode
+from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
@@ -16,6 +16,30 @@ from faasgi.http import Headers
 
 #: Characters left unescaped when a decoded path must be turned back into a raw one.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def event_body(body: bytes) -> tuple[str, bool]:
+    """A request body as a platform puts it in an event: text, or base64 when not UTF-8."""
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return b64encode(body).decode("ascii"), True
+
+
+def answer_body(payload: Mapping[str, Any]) -> bytes:
+    """The body of a function's answer as the platform decodes it (`isBase64Encoded`)."""
+    text = payload.get("body") or ""
+    return b64decode(text) if payload.get("isBase64Encoded") else text.encode("utf-8")
+
+
+def raw_query_values(query: str) -> dict[str, list[str]]:
+    """`a=1&a=2&b` as `{"a": ["1", "2"], "b": [""]}`, values left percent-encoded (ALB, Lattice)."""
+    values: dict[str, list[str]] = {}
+    for part in query.split("&"):
+        if part:
+            field, _, text = part.partition("=")
+            values.setdefault(field, []).append(text)
+    return values
 
 
 def decode_body(body: Any, is_base64: Any) -> bytes:
