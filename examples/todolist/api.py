@@ -21,6 +21,7 @@ from examples.todolist.store import (
     DEFAULT_PAGE_SIZE,
     PAGE_SIZE_LIMIT,
     InvalidInput,
+    NotJSON,
     NotLoggedIn,
     TodoError,
     TodoStore,
@@ -94,6 +95,17 @@ def check_length(content_length: int | None) -> None:
     """Refuse a body the client announced as too large before reading it."""
     if content_length is not None and content_length > BODY_LIMIT:
         raise TooLarge(f"the request body may have at most {BODY_LIMIT} bytes")
+
+
+def check_content_type(content_type: str | None, body: bytes) -> None:
+    """A body must come as JSON. Besides being what the API reads, this keeps other sites
+    out: a cross-site HTML form can send text/plain or form data with the visitor's
+    cookie (where SameSite is not enforced), but never application/json."""
+    if not body.strip():
+        return
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise NotJSON("send the body as JSON, with Content-Type: application/json")
 
 
 def paging(query: Mapping[str, str]) -> tuple[int, int]:
@@ -258,6 +270,7 @@ __all__ = [
     "INSTANCE_ID",
     "REQUEST_ID_HEADER",
     "TodoAPI",
+    "check_content_type",
     "check_length",
     "error_body",
     "instance_headers",

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from examples.todolist.api import (
     TodoAPI,
+    check_content_type,
     check_length,
     error_body,
     instance_headers,
@@ -56,7 +57,9 @@ def create_app(backend: Backend | None = None) -> FastAPI:
     async def body(request: Request) -> bytes:
         length = request.headers.get("content-length")
         check_length(int(length) if length and length.isdigit() else None)
-        return await request.body()
+        raw = await request.body()
+        check_content_type(request.headers.get("content-type"), raw)
+        return raw
 
     @app.middleware("http")
     async def frame(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from examples.todolist.api import (
     TodoAPI,
+    check_content_type,
     check_length,
     error_body,
     instance_headers,
@@ -47,7 +48,9 @@ def create_app(backend: Backend | None = None) -> flask.Flask:
 
     def body() -> bytes:
         check_length(flask.request.content_length)
-        return flask.request.get_data(cache=False)
+        raw = flask.request.get_data(cache=False)
+        check_content_type(flask.request.content_type, raw)
+        return raw
 
     @app.before_request
     def refuse_when_misconfigured() -> Any:

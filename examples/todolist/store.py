@@ -121,6 +121,12 @@ class TooLarge(TodoError):
     status = 413
 
 
+class NotJSON(TodoError):
+    """A request body that is not sent as JSON (`Content-Type: application/json`)."""
+
+    status = 415
+
+
 # -- time -----------------------------------------------------------------------------------
 
 
@@ -545,6 +551,7 @@ __all__ = [
     "Conflict",
     "InvalidInput",
     "NotFound",
+    "NotJSON",
     "NotLoggedIn",
     "TodoError",
     "TodoPage",

@@ -427,6 +427,32 @@ def test_malformed_json_is_a_400(client: FaasClient, method: str, raw: bytes) ->
     assert_refused(answer, 400)
 
 
+@edge
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("text/plain", 415),  # what a cross-site form may send with the visitor's cookie
+        ("application/x-www-form-urlencoded", 415),
+        ("multipart/form-data; boundary=x", 415),
+        (None, 415),
+        ("application/json; charset=utf-8", 200),
+        ("application/merge-patch+json", 200),
+    ],
+)
+def test_bodies_must_be_sent_as_json(
+    client: FaasClient, content_type: str | None, status: int
+) -> None:
+    log_in(client, "xavier")
+    headers = {"content-type": content_type} if content_type else {}
+    answer = client.post("/api/rule", content=b'{"name": "typed"}', headers=headers)
+    if status == 200:
+        assert answer.status_code == 200, answer.text
+        assert listing(client)["total"] == 1
+    else:
+        assert_refused(answer, status)
+        assert listing(client)["total"] == 0
+
+
 def test_a_body_over_the_limit_is_a_413(client: FaasClient) -> None:
     log_in(client, "uma")
     oversize = {"name": "big", "desc": "x" * BODY_LIMIT}
