@@ -1,0 +1,291 @@
+"""Fixtures for the todo list's tests: "deployments" (storage shared by every copy of the
+function) on memory or on moto's DynamoDB server, copies of the Flask or FastAPI function
+built on them, and clients that reach a copy through a platform's real events."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from examples.todolist import fastapi_app, flask_app
+from examples.todolist.backend import Backend
+from examples.todolist.store import TodoStore
+from faasgi import Handler, serverless
+from faasgi.state import DynamoDBStore, MemoryStore, Sessions, Store, ensure_table
+from faasgi.state.dynamodb import dynamodb_client
+from faasgi.testing import SOURCES, FaasClient, FaasResponse
+
+#: scrypt at its smallest cost, so the hundreds of logins in these tests stay fast; the
+#: default cost has its own test.
+FAST_SCRYPT_N = 2**4
+SECRET = "todolist tests: one secret for every copy of the function"
+PASSWORD = "correct horse battery"
+
+#: MemoryStore warns when it serves a function; these tests use it on purpose.
+QUIET_MEMORY_STORE = pytest.mark.filterwarnings("ignore::faasgi.state.memory.MemoryStoreWarning")
+SLOW = pytest.mark.slow
+
+FRAMEWORKS: dict[str, Callable[[Backend], Any]] = {
+    "flask": flask_app.create_app,
+    "fastapi": fastapi_app.create_app,
+}
+
+#: Every framework through every event source on memory storage, plus a full pass of
+#: each framework on DynamoDB (moto's server, over HTTP) through one source each.
+DYNAMODB_COMBINATIONS = [
+    pytest.param(("flask", "aws-http", "dynamodb"), id="flask-aws-http-dynamodb", marks=SLOW),
+    pytest.param(("fastapi", "fc-http", "dynamodb"), id="fastapi-fc-http-dynamodb", marks=SLOW),
+]
+COMBINATIONS = [
+    *(
+        pytest.param((framework, source, "memory"), id=f"{framework}-{source}")
+        for framework in FRAMEWORKS
+        for source in SOURCES
+    ),
+    *DYNAMODB_COMBINATIONS,
+]
+#: For the long lists of user mistakes, whose handling does not depend on the event
+#: source: each framework through two sources (four different ones), and one on DynamoDB
+#: (so that one combination runs the whole suite on DynamoDB).
+EDGE_COMBINATIONS = [
+    pytest.param(("flask", "aws-rest", "memory"), id="flask-aws-rest"),
+    pytest.param(("flask", "fc-wsgi", "memory"), id="flask-fc-wsgi"),
+    pytest.param(("fastapi", "aws-http", "memory"), id="fastapi-aws-http"),
+    pytest.param(("fastapi", "alb-multi", "memory"), id="fastapi-alb-multi"),
+    DYNAMODB_COMBINATIONS[0],
+]
+#: `@edge` on a test runs it on EDGE_COMBINATIONS instead of COMBINATIONS.
+edge = pytest.mark.parametrize("combination", EDGE_COMBINATIONS, indirect=True)
+
+
+@dataclass
+class Deployment:
+    """Storage one function's copies share (and nothing else): `copy()` builds another
+    instance, with its own app, store objects and DynamoDB client, as a cold start would."""
+
+    framework: str
+    make_stores: Callable[[], tuple[Store, Store]]
+    handlers: list[Handler] = field(default_factory=list)
+
+    def backend(self) -> Backend:
+        todo_store, session_store = self.make_stores()
+        return Backend(
+            TodoStore(todo_store, scrypt_n=FAST_SCRYPT_N), Sessions(session_store, secret=SECRET)
+        )
+
+    def copy(self) -> Handler:
+        create_app = FRAMEWORKS[self.framework]
+        backend = self.backend()
+        handler = serverless(lambda: create_app(backend))
+        self.handlers.append(handler)
+        return handler
+
+    def client(self, source: str = "aws-http", handler: Handler | None = None) -> FaasClient:
+        return FaasClient(handler or self.copy(), source)
+
+
+def memory_stores() -> Callable[[], tuple[Store, Store]]:
+    todos, sessions = MemoryStore(), MemoryStore()
+    return lambda: (todos, sessions)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """One todo table and one session table for the run, on moto's server: tests keep
+    apart by user name (every todo lives in its user's partition), as the users of one
+    deployment do."""
+
+    endpoint_url: str
+    todos: str
+    sessions: str
+    #: A client for tests that do not need one per copy: making one costs ~50 ms.
+    client: Any
+
+
+@pytest.fixture(scope="session")
+def dynamodb_tables(moto_dynamodb: str) -> Tables:
+    client = dynamodb_client(endpoint_url=moto_dynamodb, region="us-east-1")
+    tables = Tables(
+        moto_dynamodb,
+        "todolist-todos-" + uuid.uuid4().hex[:8],
+        "todolist-sessions-" + uuid.uuid4().hex[:8],
+        client,
+    )
+    for name in (tables.todos, tables.sessions):
+        ensure_table(DynamoDBStore(name, client=client))
+    return tables
+
+
+def dynamodb_stores(tables: Tables, own_clients: bool) -> Callable[[], tuple[Store, Store]]:
+    """Stores on the shared tables; with `own_clients`, each copy makes its own client,
+    as each copy of a function does."""
+
+    def make() -> tuple[Store, Store]:
+        if own_clients:
+            client = dynamodb_client(endpoint_url=tables.endpoint_url, region="us-east-1")
+        else:
+            client = tables.client
+        return DynamoDBStore(tables.todos, client=client), DynamoDBStore(
+            tables.sessions, client=client
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_deployment(request: pytest.FixtureRequest) -> Iterator[Callable[..., Deployment]]:
+    made: list[Deployment] = []
+
+    def make(
+        framework: str = "flask", backend: str = "memory", own_clients: bool = False
+    ) -> Deployment:
+        if backend == "memory":
+            stores = memory_stores()
+        else:
+            stores = dynamodb_stores(request.getfixturevalue("dynamodb_tables"), own_clients)
+        deployment = Deployment(framework, stores)
+        made.append(deployment)
+        return deployment
+
+    yield make
+    for deployment in made:
+        for handler in deployment.handlers:
+            handler.shutdown()
+
+
+@pytest.fixture(params=COMBINATIONS)
+def combination(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    framework, source, backend = request.param
+    return framework, source, backend
+
+
+@pytest.fixture
+def deployment(
+    combination: tuple[str, str, str], make_deployment: Callable[..., Deployment]
+) -> Deployment:
+    framework, _, backend = combination
+    return make_deployment(framework, backend)
+
+
+@pytest.fixture
+def client(combination: tuple[str, str, str], deployment: Deployment) -> FaasClient:
+    """A visitor's browser, talking to one copy of the function through one event source."""
+    return deployment.client(combination[1])
+
+
+def unique(name: str) -> str:
+    """A user name no other test uses (DynamoDB tables may be shared within a run)."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def log_in(client: FaasClient, name: str, password: str = PASSWORD) -> str:
+    """Register `name` (made unique) and log in as them; the user name used."""
+    user = unique(name)
+    registered = client.post("/api/register", json={"userName": user, "password": password})
+    assert registered.status_code == 200, registered.text
+    answer = client.post(
+        "/api/login/account", json={"userName": user, "password": password, "type": "account"}
+    )
+    assert answer.status_code == 200, answer.text
+    return user
+
+
+def add(client: FaasClient, name: str, desc: str = "") -> dict[str, Any]:
+    response = client.post("/api/rule", json={"name": name, "desc": desc})
+    assert response.status_code == 200, response.text
+    todo: dict[str, Any] = response.json()
+    return todo
+
+
+def assert_refused(response: FaasResponse, status: int) -> dict[str, Any]:
+    """The documented error answer: the status, and `{success: false, message}` in JSON."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    assert body["success"] is False
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+# -- over real HTTP -------------------------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Served:
+    """A copy of the function answering real HTTP on 127.0.0.1 (faasgi's custom-runtime
+    server), configured from the environment as a local run is: `FAASGI_LOCAL=1`, moto's
+    DynamoDB behind AWS_ENDPOINT_URL_DYNAMODB, tables of its own, no session secret."""
+
+    url: str
+    tables: list[str]
+    process: subprocess.Popen[str]
+
+
+@pytest.fixture
+def serve(moto_dynamodb: str) -> Iterator[Callable[[str], Served]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(module: str) -> Served:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        tables = ["served-todos-" + uuid.uuid4().hex[:8], "served-sessions-" + uuid.uuid4().hex[:8]]
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("FAASGI_", "TODO_", "SESSION_"))
+        }
+        environment.update(
+            {
+                "PYTHONPATH": os.pathsep.join([str(REPOSITORY), *sys.path]),
+                "FAASGI_LOCAL": "1",
+                "AWS_ENDPOINT_URL_DYNAMODB": moto_dynamodb,
+                "TODO_TABLE": tables[0],
+                "SESSION_TABLE": tables[1],
+                "FC_CUSTOM_LISTEN_PORT": str(port),
+            }
+        )
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "faasgi.custom_runtime",
+                f"{module}:handler",
+                "--host",
+                "127.0.0.1",
+            ],
+            cwd=REPOSITORY,
+            env=environment,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        started.append(process)
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:  # the app is built (tables made) before it says so
+            seen.append(line)
+            if f"serving {module}:handler" in line:
+                break
+        else:
+            pytest.fail(f"{module} did not start:\n{''.join(seen)}")
+        # Keep reading stderr so that the server never blocks on a full pipe.
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        return Served(f"http://127.0.0.1:{port}", tables, process)
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
