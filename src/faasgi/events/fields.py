@@ -6,6 +6,7 @@ Pure functions over event values; they know nothing of any one platform's layout
 from __future__ import annotations
 
 import binascii
+import re
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -212,8 +213,14 @@ def decoded(raw: str) -> bytes:
     return unquote_to_bytes(raw)
 
 
+#: Anything in a path that percent-encoding would change.
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/!$&'()*+,;=:@\-._~]")
+
+
 def encoded(path: str) -> str:
     """Percent-encode a decoded path: the best guess at the raw path a platform did not keep."""
+    if _NEEDS_QUOTING.search(path) is None:
+        return path  # the usual path is already its own encoding
     return quote(path, safe=_PATH_SAFE)
 
 
