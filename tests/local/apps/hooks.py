@@ -1,0 +1,29 @@
+"""Writes "<pid> init" and "<pid> shutdown" lines to the file $HOOKS_LOG from its
+lifecycle hooks, so a test can see which instances ran which hook."""
+
+import os
+
+from faasgi import serverless
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+
+
+handler = serverless(app)
+
+
+def _record(what):
+    with open(os.environ["HOOKS_LOG"], "a") as log:
+        log.write(f"{os.getpid()} {what}\n")
+
+
+@handler.on_init
+def started():
+    _record("init")
+
+
+@handler.on_shutdown
+def stopped():
+    _record("shutdown")

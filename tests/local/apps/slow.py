@@ -1,0 +1,18 @@
+"""Answers after sleeping `?seconds=N`: keeps an instance busy (scale-out, queueing,
+timeouts). Answers its pid, so a test can tell instances apart."""
+
+import os
+import time
+from urllib.parse import parse_qs
+
+from faasgi import serverless
+
+
+def app(environ, start_response):
+    seconds = float(parse_qs(environ["QUERY_STRING"]).get("seconds", ["0"])[0])
+    time.sleep(seconds)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+
+
+handler = serverless(app)
