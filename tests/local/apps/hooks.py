@@ -1,12 +1,16 @@
 """Writes "<pid> init" and "<pid> shutdown" lines to the file $HOOKS_LOG from its
-lifecycle hooks, so a test can see which instances ran which hook."""
+lifecycle hooks, so a test can see which instances ran which hook. Sleeps `?seconds=N`
+before answering its pid, so two requests can keep two instances busy."""
 
 import os
+import time
+from urllib.parse import parse_qs
 
 from faasgi import serverless
 
 
 def app(environ, start_response):
+    time.sleep(float(parse_qs(environ["QUERY_STRING"]).get("seconds", ["0"])[0]))
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [str(os.getpid()).encode()]
 
