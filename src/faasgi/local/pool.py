@@ -55,6 +55,9 @@ class PoolSettings:
     environment: Mapping[str, str] = field(default_factory=dict)
     #: Seconds an instance has, after SIGTERM, to run its shutdown hooks.
     shutdown_grace: float = 3.0
+    #: Seconds a request may wait for a free instance before it is throttled (429);
+    #: None: as long as `timeout`.
+    queue_timeout: float | None = None
 
 
 @dataclass(slots=True)
@@ -346,8 +349,9 @@ class Pool:
         """Run one invocation on a warm instance, a new one, or after waiting for one."""
         settings = self.settings
         queued = time.monotonic()
+        patience = settings.timeout if settings.queue_timeout is None else settings.queue_timeout
         try:
-            instance = await self._acquire(settings.timeout)
+            instance = await self._acquire(patience)
         except asyncio.TimeoutError:
             return Outcome(
                 "",
@@ -356,8 +360,7 @@ class Pool:
                 0.0,
                 (time.monotonic() - queued) * 1000,
                 failure="throttled",
-                detail=f"all {settings.max_instances} instances stayed busy for "
-                f"{settings.timeout:g} s",
+                detail=f"all {settings.max_instances} instances stayed busy for {patience:g} s",
             )
         except PoolClosed:
             return Outcome("", False, None, 0.0, 0.0, failure="stopped", detail="shutting down")
