@@ -186,7 +186,9 @@ def main(args: argparse.Namespace) -> int:
 def _listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything starts: a taken port is a usage error."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY only on such sockets, and without it
+    # Nagle holds the response body for the client's delayed ACK (40 ms a request).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
