@@ -256,20 +256,25 @@ class InstanceProcess:
         self.gone.set()
         self.pool.instance_gone(self)
 
-    async def call(self, request_id: str, event: bytes) -> tuple[int, bytes, bytes]:
-        """Send one invocation; (RESULT or ERROR, duration meta, answer) when it ends."""
+    async def call(self, request_id: str, event: bytes, timeout: float) -> tuple[int, bytes, bytes]:
+        """Send one invocation; (RESULT or ERROR, duration meta, answer) when it ends.
+
+        TimeoutError after `timeout` s. A timer on the answer rather than `wait_for`,
+        which costs a task per call; no `drain()`: an instance has at most `concurrency`
+        events in flight, so what the socket cannot take at once stays small.
+        """
         if self._writer is None or self.state == "gone":
             raise InstanceFailed(f"instance {self.id} {describe_exit(self.exit_status)}")
         call_id = next(self._call_ids)
-        answer: asyncio.Future[tuple[int, bytes, bytes]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[int, bytes, bytes]] = loop.create_future()
         self._calls[call_id] = answer
+        timer = loop.call_later(timeout, _expire, answer)
         try:
             self._writer.write(pack(INVOKE, call_id, request_id.encode("ascii"), event))
-            await self._writer.drain()
             return await answer
         finally:
+            timer.cancel()
             self._calls.pop(call_id, None)
 
     def kill(self) -> None:
@@ -294,6 +299,11 @@ class InstanceProcess:
                 logger.warning("%s: still running %.1f s after SIGTERM: killed", self.id, grace)
                 self.kill()
         await self.gone.wait()
+
+
+def _expire(answer: asyncio.Future[Any]) -> None:
+    if not answer.done():
+        answer.set_exception(asyncio.TimeoutError())
 
 
 async def copy_output(instance_id: str, stream: asyncio.StreamReader) -> None:
@@ -375,7 +385,10 @@ class Pool:
     ) -> Outcome:
         timeout = self.settings.timeout
         try:
-            await asyncio.wait_for(asyncio.shield(instance.ready), timeout)
+            if instance.ready.done():
+                instance.ready.result()  # raises InstanceFailed if its init failed
+            else:  # a cold start in progress
+                await asyncio.wait_for(asyncio.shield(instance.ready), timeout)
         except asyncio.TimeoutError:
             logger.warning("%s: init took over %g s: killed", instance.id, timeout)
             instance.kill()
@@ -389,7 +402,7 @@ class Pool:
         init_ms = instance.init_ms if cold else None
         started = time.monotonic()
         try:
-            kind, meta, body = await asyncio.wait_for(instance.call(request_id, event), timeout)
+            kind, meta, body = await instance.call(request_id, event, timeout)
         except asyncio.TimeoutError:
             logger.warning(
                 "%s: invocation timed out after %g s: instance killed", instance.id, timeout
