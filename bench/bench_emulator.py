@@ -144,7 +144,7 @@ def main() -> int:
     with Emulator("hello:handler", *options, cwd=str(HERE)) as emulator:
         url = emulator.url
         # Warm every instance: a burst that keeps them all busy.
-        _, warmed = asyncio.run(load(url, args.instances * 4, 1.0))
+        asyncio.run(load(url, args.instances * 4, 1.0))
         one, _ = asyncio.run(load(url, 1, min(3.0, args.seconds)))
         sequential = summary(one, min(3.0, args.seconds))
         loaded_latencies, instances = asyncio.run(load(url, args.connections, args.seconds))
@@ -158,7 +158,8 @@ def main() -> int:
         f"  one request at a time        p50 {sequential['p50_ms']:7.3f} ms   "
         f"p99 {sequential['p99_ms']:7.3f} ms   {sequential['rps']:7.0f} req/s"
     )
-    print(f"  emulator overhead            p50 {sequential['p50_ms'] - direct_ms:7.3f} ms per request")
+    overhead = sequential["p50_ms"] - direct_ms
+    print(f"  emulator overhead            p50 {overhead:7.3f} ms per request")
     print(
         f"  {args.connections} connections (python)     p50 {loaded['p50_ms']:7.3f} ms   "
         f"p99 {loaded['p99_ms']:7.3f} ms   {loaded['rps']:7.0f} req/s   "
@@ -171,7 +172,6 @@ def main() -> int:
         )
     elif args.wrk:
         print("  wrk: not installed (apt-get install wrk)")
-    del warmed
     return 0
 
 

@@ -39,7 +39,7 @@ def test_a_port_in_use_is_a_usage_error() -> None:
     taken = _listen("127.0.0.1", 0)
     taken.listen()
     try:
-        with pytest.raises(UsageError, match="cannot listen on 127.0.0.1:"):
+        with pytest.raises(UsageError, match=r"cannot listen on 127\.0\.0\.1:"):
             _listen("127.0.0.1", taken.getsockname()[1])
     finally:
         taken.close()
