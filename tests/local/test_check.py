@@ -39,7 +39,7 @@ def test_check_fails_an_app_that_keeps_its_todos_in_module_globals() -> None:
     assert "step 3 on a fresh instance per request: GET /todos\n" in out
     assert '-      "title": "milk"' in out
     assert '+  "todos": []' in out
-    assert "state kept in process memory" in out
+    assert "State kept in process memory" in out
 
 
 @pytest.mark.slow

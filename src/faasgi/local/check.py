@@ -175,9 +175,10 @@ class Check:
             print(self._difference(run))
         if failed:
             print(
-                "\nfaasgi check: the answers depend on which instance served the request: "
-                "state kept in process memory (module globals, caches, in-memory sessions) "
-                "is not shared by other instances and is lost with a cold start."
+                "\nfaasgi check: the answers depend on which instance served the request.\n"
+                "State kept in process memory (module globals, caches, in-memory sessions)\n"
+                "is not shared between instances and is lost at every cold start: keep it\n"
+                "in DynamoDB instead (faasgi.state, docs/state.md)."
             )
             return 1
         print("faasgi check: the same answers on every instance layout")

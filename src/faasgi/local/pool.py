@@ -221,6 +221,13 @@ class InstanceProcess:
     async def _became_ready(self, report: dict[str, Any]) -> bool:
         self.init_ms = (time.monotonic() - self._spawn_started) * 1000
         self.import_ms = float(report["init_ms"])
+        logger.info(
+            "%s: cold start, pid %s, init %.1f ms (handler import %.1f ms)",
+            self.id,
+            self.pid,
+            self.init_ms,
+            self.import_ms,
+        )
         tables = report.get("tables") or []
         if tables and self.pool.tables_declared is not None:
             try:
@@ -232,13 +239,6 @@ class InstanceProcess:
                 return False
         if self.state == "starting":
             self.state = "ready"
-        logger.info(
-            "%s: cold start, pid %s, init %.1f ms (handler import %.1f ms)",
-            self.id,
-            self.pid,
-            self.init_ms,
-            self.import_ms,
-        )
         if not self.ready.done():
             self.ready.set_result(None)
         return True

@@ -323,8 +323,12 @@ class Emulator:
         else:
             lines.append(f"  DynamoDB   {resources.endpoint_url}")
         if resources.endpoint_url is not None:
-            known = ", ".join(resources.tables) or "none yet"
-            lines.append(f"  tables     {known} (and any the app's faasgi_tables() names)")
+            hook = "created when the app's faasgi_tables() names them, at its first cold start"
+            if resources.tables:
+                listed = ", ".join(resources.tables)
+                lines.append(f"  tables     {listed} (from {args.tables}); others {hook}")
+            else:
+                lines.append(f"  tables     {hook}")
         if args.reload:
             roots = ", ".join(args.reload_dir or [os.getcwd()])
             lines.append(f"  reload     on: new instances when a .py file under {roots} changes")
