@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from types import TracebackType
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
+#: The banner's last line: once it is read, the whole banner is.
+_BANNER_END = re.compile(r"^  Ctrl-C stops it")
 _COLD_START = re.compile(r"(i-[0-9a-f]+): cold start, pid (\d+)")
 
 
@@ -78,6 +80,7 @@ class Emulator:
         self._reader.start()
         try:
             match = self.wait_for(_LISTENING, self.start_timeout)
+            self.wait_for(_BANNER_END, self.start_timeout)
         except EmulatorError:
             self.stop(signal.SIGKILL)
             raise
