@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,6 +110,29 @@ def test_close_stops_every_instance_process() -> None:
 
     with_pool(settings, work)
     assert not [pid for pid in pids if alive(pid)]
+
+
+def test_an_instance_stopped_twice_gets_one_sigterm_and_finishes_its_hooks(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "hooks.log"
+    environment = {"HOOKS_LOG": str(log), "HOOKS_SHUTDOWN_SECONDS": "0.5"}
+    settings = PoolSettings(app("hooks"), environment=environment)
+
+    async def work(pool: Pool) -> None:
+        await pool.invoke("r1", event())
+        (instance,) = pool.instances.values()
+        # The reaper stops it, then Ctrl-C closes the pool while the slow shutdown hook
+        # runs: a second SIGTERM then would kill the process before the hook writes.
+
+        async def close_later() -> None:
+            await asyncio.sleep(0.2)
+            await pool.close()
+
+        await asyncio.gather(instance.stop(5), close_later())
+
+    with_pool(settings, work)
+    assert [line.split()[1] for line in log.read_text().splitlines()] == ["init", "shutdown"]
 
 
 def test_waiting_requests_are_served_in_arrival_order() -> None:

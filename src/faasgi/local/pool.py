@@ -32,6 +32,10 @@ from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESUL
 logger = logging.getLogger("faasgi.local.pool")
 instance_logger = logging.getLogger("faasgi.local.instance")
 
+#: Seconds an instance has, after SIGTERM, to run its shutdown hooks (Lambda gives 2 s
+#: to extensions; a little more for a laptop under load).
+SHUTDOWN_GRACE = 3.0
+
 #: Called with the tables an instance declares (its `faasgi_tables()`), before it serves.
 TablesDeclared = Callable[[list[Any]], Awaitable[None]]
 
@@ -54,7 +58,7 @@ class PoolSettings:
     #: Variables instances get on top of the emulator's own environment.
     environment: Mapping[str, str] = field(default_factory=dict)
     #: Seconds an instance has, after SIGTERM, to run its shutdown hooks.
-    shutdown_grace: float = 3.0
+    shutdown_grace: float = SHUTDOWN_GRACE
     #: Seconds a request may wait for a free instance before it is throttled (429);
     #: None: as long as `timeout`.
     queue_timeout: float | None = None
@@ -121,6 +125,7 @@ class InstanceProcess:
         self._call_ids = itertools.count(1)
         self._writer: asyncio.StreamWriter | None = None
         self._output: asyncio.Task[None] | None = None
+        self._terminated = False
 
     def __repr__(self) -> str:
         return f"<InstanceProcess {self.id} {self.state} busy={self.busy} pid={self.pid}>"
@@ -290,7 +295,10 @@ class InstanceProcess:
             self.state = "stopping"
         await self.spawned.wait()
         process = self.process
-        if process is not None and process.returncode is None:
+        if process is not None and process.returncode is None and not self._terminated:
+            # Once only: faasgi's handler treats a second SIGTERM during its shutdown
+            # hooks as the default action, and the process would die mid-hook.
+            self._terminated = True
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
             try:
@@ -347,6 +355,7 @@ class Pool:
         self._used_ids: set[str] = set()
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
+        self._closed: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         """Start reclaiming idle instances (call once, on the loop that will serve)."""
@@ -420,8 +429,11 @@ class Pool:
             )
         except InstanceFailed as error:
             elapsed = (time.monotonic() - started) * 1000
+            failure, detail = (
+                ("stopped", "shutting down") if self._closing else ("crash", str(error))
+            )
             return Outcome(
-                instance.id, cold, init_ms, elapsed, queued_ms, failure="crash", detail=str(error)
+                instance.id, cold, init_ms, elapsed, queued_ms, failure=failure, detail=detail
             )
         return Outcome(
             instance.id,
@@ -570,21 +582,39 @@ class Pool:
                 self._stop(instance)
         return count
 
+    def in_flight(self) -> int:
+        """Invocations running or about to run (slots taken)."""
+        return sum(instance.busy for instance in self.instances.values())
+
     async def close(self, grace: float | None = None) -> None:
-        """Stop every instance (SIGTERM, then SIGKILL after `grace`), and wait for them."""
+        """Stop every instance (SIGTERM, then SIGKILL after `grace`), and wait for them.
+
+        Invocations still running end as "stopped". Calling it again waits for the same
+        closing (`grace=0` kills what is still running).
+        """
+        if self._closed is not None:
+            if grace == 0:
+                for instance in list(self.instances.values()):
+                    instance.kill()
+            await asyncio.shield(self._closed)
+            return
+        self._closed = asyncio.get_running_loop().create_future()
         self._closing = True
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(PoolClosed())
-        grace = self.settings.shutdown_grace if grace is None else grace
-        await asyncio.gather(*(i.stop(grace) for i in list(self.instances.values())))
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        try:
+            if self._reaper is not None:
+                self._reaper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reaper
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.done():
+                    waiter.set_exception(PoolClosed())
+            grace = self.settings.shutdown_grace if grace is None else grace
+            await asyncio.gather(*(i.stop(grace) for i in list(self.instances.values())))
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        finally:
+            self._closed.set_result(None)
 
 
 __all__ = [

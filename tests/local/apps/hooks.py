@@ -1,6 +1,7 @@
 """Writes "<pid> init" and "<pid> shutdown" lines to the file $HOOKS_LOG from its
 lifecycle hooks, so a test can see which instances ran which hook. Sleeps `?seconds=N`
-before answering its pid, so two requests can keep two instances busy."""
+before answering its pid, so two requests can keep two instances busy; its shutdown hook
+takes $HOOKS_SHUTDOWN_SECONDS (default 0), to be caught if it is cut short."""
 
 import os
 import time
@@ -30,4 +31,5 @@ def started():
 
 @handler.on_shutdown
 def stopped():
+    time.sleep(float(os.environ.get("HOOKS_SHUTDOWN_SECONDS", "0")))
     _record("shutdown")
