@@ -182,6 +182,43 @@ def test_ctrl_c_runs_every_instances_shutdown_hooks_and_leaves_no_process(
     assert "stopped" in emulator.output.splitlines()[-1]
 
 
+def test_ctrl_c_answers_a_request_still_running_with_503_and_stops_in_seconds(
+    serve: Serve, tmp_path: Path
+) -> None:
+    log = tmp_path / "hooks.log"
+    emulator = serve("hooks", env={"HOOKS_LOG": str(log)})
+    with ThreadPoolExecutor(1) as threads:
+        running = threads.submit(get, emulator, "/?seconds=60")
+        until(lambda: log.exists())  # the instance is up; the request is on its way
+        time.sleep(0.2)
+        started = time.monotonic()
+        status = emulator.stop(signal.SIGINT)
+        stopped_in = time.monotonic() - started
+        answer = running.result()
+
+    assert status == 0
+    assert (answer.status_code, answer.headers["x-faasgi-error"]) == (503, "stopped")
+    assert stopped_in < 15
+    assert sorted(line.split()[1] for line in log.read_text().splitlines()) == [
+        "init",
+        "shutdown",
+    ]
+    assert "Exception in ASGI application" not in emulator.output
+
+
+def test_an_emulator_killed_outright_leaves_no_instance_behind(serve: Serve) -> None:
+    emulator = serve("slow", "--max-instances", "2")
+    answers = at_once(
+        lambda: get(emulator, "/?seconds=0.5"), lambda: get(emulator, "/?seconds=0.5")
+    )
+    pids = {int(a.text) for a in answers}
+
+    emulator.stop(signal.SIGKILL)
+
+    # Each instance sees its socket close, and leaves.
+    until(lambda: not [pid for pid in pids if alive(pid)])
+
+
 def test_reload_starts_new_instances_after_a_source_change(serve: Serve, tmp_path: Path) -> None:
     module = tmp_path / "versioned.py"
     source = (

@@ -22,7 +22,7 @@ from typing import Any
 
 from faasgi.cli import UsageError
 from faasgi.events import BUILD_NAMES
-from faasgi.local.pool import Pool, PoolSettings
+from faasgi.local.pool import SHUTDOWN_GRACE, Pool, PoolSettings
 from faasgi.local.resources import LocalResources, load_tables_file
 
 logger = logging.getLogger("faasgi.local.serve")
@@ -38,8 +38,9 @@ SOURCES = {
 }
 assert set(SOURCES) == set(BUILD_NAMES)
 
-#: Seconds in-flight requests get to finish after Ctrl-C before they are cancelled.
-DRAIN_SECONDS = 3
+#: Seconds in-flight requests get to finish after Ctrl-C; then their instances are stopped
+#: and they are answered 503.
+DRAIN_SECONDS = 3.0
 
 
 def add_function_options(parser: argparse.ArgumentParser) -> None:
@@ -233,6 +234,7 @@ class Emulator:
         self.pool = Pool(settings, resources.declared)
         self._signals = 0
         self._server: Any = None
+        self._closing: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
@@ -257,6 +259,8 @@ class Emulator:
                 watch.cancel()
             grace = 0.0 if self._signals > 1 else None
             await self.pool.close(grace)
+            if self._closing is not None:
+                await self._closing
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
             logger.info("stopped")
@@ -267,10 +271,19 @@ class Emulator:
         if self._signals == 1:
             logger.info("stopping: no new requests; instances get SIGTERM (Ctrl-C again: kill)")
             server.should_exit = True
+            self._closing = asyncio.ensure_future(self._drain_then_close())
         else:
             server.force_exit = True
             for instance in list(self.pool.instances.values()):
                 instance.kill()
+
+    async def _drain_then_close(self) -> None:
+        """Give requests in flight DRAIN_SECONDS, then stop the instances: what is still
+        running is answered 503 by the gateway, before uvicorn would cancel it."""
+        deadline = asyncio.get_running_loop().time() + DRAIN_SECONDS
+        while self.pool.in_flight() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await self.pool.close()
 
     async def _watch(self) -> None:
         from faasgi.local.reload import SourceWatcher
@@ -355,7 +368,8 @@ def _server(app: Any) -> Any:
         access_log=False,
         log_config=None,
         log_level="warning",
-        timeout_graceful_shutdown=DRAIN_SECONDS,
+        # A backstop: the pool answers what is still running well before this.
+        timeout_graceful_shutdown=int(DRAIN_SECONDS + SHUTDOWN_GRACE + 5),
     )
     return Server(config)
 
