@@ -81,6 +81,17 @@ def test_check_warns_when_a_step_fails_on_the_warm_instance_too() -> None:
     assert "warning: step 1 (GET /raise) failed on the warm instance too: error" in result.stdout
 
 
+@pytest.mark.slow
+def test_check_fails_when_the_app_does_not_even_start() -> None:
+    result = check(app("broken"), "crash.json", "--no-dynamodb")
+
+    assert result.returncode == 1
+    assert "the scenario does not run on one warm instance:" in result.stdout
+    assert "step 1 (GET /raise): init: instance i-" in result.stdout
+    assert "ImportError: no module named 'flaskk'" in result.stdout
+    assert "a fresh instance per request" not in result.stdout  # not worth running
+
+
 @pytest.mark.parametrize(
     ("scenario", "message"),
     [

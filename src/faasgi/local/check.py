@@ -29,6 +29,10 @@ logger = logging.getLogger("faasgi.local.check")
 #: Where the requests appear to go: the local machine, so Secure cookies are kept.
 BASE_URL = "http://127.0.0.1:3000"
 
+#: Failures that mean a step never reached the app (a raised exception or an answer the
+#: platform cannot read did reach it, and are only warned about).
+UNRUNNABLE = frozenset({"init", "crash", "timeout", "throttled", "stopped"})
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_function_options(parser)
@@ -123,7 +127,8 @@ def _configure_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     local = logging.getLogger("faasgi.local")
     local.addHandler(handler)
-    local.setLevel(logging.INFO if verbose else logging.WARNING)
+    # The check reports failed steps itself; the pool's own warnings would repeat them.
+    local.setLevel(logging.INFO if verbose else logging.ERROR)
     local.propagate = False
 
 
@@ -159,7 +164,7 @@ class Check:
         runs = self._runs()
         reference = runs[0]
         print(
-            f"faasgi check: {len(self.steps)} steps from {self.args.scenario}, "
+            f"faasgi check: {_count(len(self.steps), 'step')} from {self.args.scenario}, "
             f"{self.args.handler} called with {SOURCES[self.settings.source]} events",
             flush=True,
         )
@@ -168,6 +173,8 @@ class Check:
                 await asyncio.to_thread(self.resources.reset)
             await self._replay(run, None if run is reference else reference)
             print(self._summary(run, reference), flush=True)
+            if run is reference and self._could_not_run(reference):
+                return 1
         failed = [run for run in runs if run.differs_from is not None]
         self._warn_about_failures(reference)
         for run in failed:
@@ -217,11 +224,9 @@ class Check:
         label = f"  {run.label:<34}"
         if run.differs_from is not None:
             return f"{label}DIFFERS at step {len(run.answers)} of {len(self.steps)}"
-        starts = run.cold_starts
         where = (
-            f"{len(self.steps)} steps on {len(run.instances)} instance"
-            f"{'s' if len(run.instances) != 1 else ''} ({starts} cold start"
-            f"{'s' if starts != 1 else ''})"
+            f"{_count(len(self.steps), 'step')} on {_count(len(run.instances), 'instance')} "
+            f"({_count(run.cold_starts, 'cold start')})"
         )
         verdict = "the reference" if run is reference else "same answers"
         return f"{label}{where:<42} {verdict}"
@@ -239,6 +244,22 @@ class Check:
         )
         return f"{header}\n{diff}"
 
+    def _could_not_run(self, reference: Run) -> bool:
+        """True (and says why) when a step of the reference run never reached the app:
+        comparing other runs with it would prove nothing."""
+        broken = [a for a in reference.answers if a.outcome.failure in UNRUNNABLE]
+        if not broken:
+            return False
+        print("\nfaasgi check: the scenario does not run on one warm instance:")
+        for answer in broken:
+            outcome = answer.outcome
+            print(
+                f"  step {answer.step.number} ({answer.step}): {outcome.failure}: {outcome.detail}"
+            )
+        if not self.args.verbose:
+            print("Fix that first; -v shows the instances' own output.")
+        return True
+
     def _warn_about_failures(self, reference: Run) -> None:
         for answer in reference.answers:
             outcome = answer.outcome
@@ -248,6 +269,10 @@ class Check:
                     f"warning: step {answer.step.number} ({answer.step}) failed on the warm "
                     f"instance too: {outcome.failure} {outcome.detail}{hint}".rstrip()
                 )
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def _where(outcome: Outcome) -> str:

@@ -32,8 +32,8 @@ from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESUL
 logger = logging.getLogger("faasgi.local.pool")
 instance_logger = logging.getLogger("faasgi.local.instance")
 
-#: Seconds an instance has, after SIGTERM, to run its shutdown hooks (Lambda gives 2 s
-#: to extensions; a little more for a laptop under load).
+#: Seconds an instance has, after SIGTERM, to run its shutdown hooks before SIGKILL (the
+#: platforms allow a few seconds at most; a laptop under load needs a little slack).
 SHUTDOWN_GRACE = 3.0
 
 #: Called with the tables an instance declares (its `faasgi_tables()`), before it serves.
@@ -284,7 +284,8 @@ class InstanceProcess:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, as when the platform ends a timed-out instance."""
-        self.state = "stopping" if self.state != "gone" else "gone"
+        if self.state != "gone":
+            self.state = "stopping"
         if self.process is not None and self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()

@@ -57,7 +57,6 @@ class Runtime:
     def __init__(self, handler: Callable[..., Any], source: str, timeout: float) -> None:
         self.handler = handler
         # FC 3.0 hands Python handlers the event as bytes of JSON; Lambda's runtime parses it.
-        self.event_as_bytes = source.startswith("fc")
         self.fc = source.startswith("fc")
         self.timeout = timeout
 
@@ -72,7 +71,7 @@ class Runtime:
         """(RESULT or ERROR, duration meta, answer body) for one invocation."""
         started = time.perf_counter()
         try:
-            event = body if self.event_as_bytes else json.loads(body)
+            event = body if self.fc else json.loads(body)
             result = self.handler(event, self.context(meta.decode("ascii")))
             # The platform serialises the answer; one it cannot serialise is an error.
             answer, kind = json.dumps(result).encode("utf-8"), RESULT
