@@ -61,17 +61,25 @@ def test_the_first_request_is_a_cold_start_and_the_second_is_warm(serve: Serve) 
     emulator.wait_for(r"GET /hello 200 i-\w+ warm init=- duration=[\d.]+ms")
 
 
-def test_a_request_while_the_instance_is_busy_starts_a_new_instance(serve: Serve) -> None:
-    emulator = serve("slow")
+def lines_in(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_a_request_while_the_instance_is_busy_starts_a_new_instance(
+    serve: Serve, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    emulator = serve("slow", env={"STARTED_LOG": str(started)})
     warm, _ = instance(get(emulator, "/"))
 
-    busy, free = at_once(lambda: get(emulator, "/?seconds=1.5"), lambda: get(emulator, "/"))
+    with ThreadPoolExecutor(1) as threads:
+        running = threads.submit(get, emulator, "/?seconds=2")
+        until(lambda: len(lines_in(started)) == 1)  # the warm instance is busy now
+        free = get(emulator, "/")
+        busy = running.result()
 
-    # Whichever arrived first took the warm instance; the other needed a new one.
-    served = dict([instance(busy), instance(free)])
-    assert len(served) == 2
-    (new,) = set(served) - {warm}
-    assert served == {warm: False, new: True}
+    assert instance(busy) == (warm, False)
+    assert instance(free)[1] is True and instance(free)[0] != warm
     assert busy.text != free.text  # two processes
 
 
@@ -88,19 +96,23 @@ def test_an_idle_instance_is_reclaimed_after_its_keep_alive(serve: Serve) -> Non
     assert instance(second)[0] != first
 
 
-def test_requests_beyond_max_instances_wait_for_a_free_instance(serve: Serve) -> None:
-    emulator = serve("slow", "--max-instances", "1")
+def test_requests_beyond_max_instances_wait_for_a_free_instance(
+    serve: Serve, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    emulator = serve("slow", "--max-instances", "1", env={"STARTED_LOG": str(started)})
     get(emulator, "/")  # one warm instance
 
-    started = time.monotonic()
-    answers = at_once(lambda: get(emulator, "/?seconds=1"), lambda: get(emulator, "/?seconds=1"))
-    elapsed = time.monotonic() - started
+    with ThreadPoolExecutor(1) as threads:
+        running = threads.submit(get, emulator, "/?seconds=2")
+        until(lambda: len(lines_in(started)) == 1)  # the only instance is busy now
+        waited = get(emulator, "/")
+        first = running.result()
 
-    assert [a.status_code for a in answers] == [200, 200]
-    assert len({instance(a)[0] for a in answers}) == 1
-    assert elapsed >= 2.0  # one after the other
-    queued = emulator.wait_for(r"GET /\?seconds=1 200 i-\w+ warm .* queued=(\d+)ms")
-    assert int(queued.group(1)) >= 800
+    assert [first.status_code, waited.status_code] == [200, 200]
+    assert instance(waited) == (instance(first)[0], False)
+    queued = emulator.wait_for(r"GET / 200 i-\w+ warm .* queued=(\d+)ms")
+    assert int(queued.group(1)) >= 100
 
 
 def test_a_stuck_invocation_answers_504_and_its_instance_is_replaced(serve: Serve) -> None:
@@ -154,14 +166,20 @@ def test_fresh_starts_a_new_instance_for_every_request(serve: Serve) -> None:
     assert len({instance(a)[0] for a in answers}) == 3
 
 
-def test_an_fc_instance_serves_up_to_its_concurrency_at_once(serve: Serve) -> None:
-    emulator = serve("slow", "--source", "fc-http", "--concurrency", "2")
+def test_an_fc_instance_serves_up_to_its_concurrency_at_once(serve: Serve, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    options = ("--source", "fc-http", "--concurrency", "2")
+    emulator = serve("slow", *options, env={"STARTED_LOG": str(started)})
     get(emulator, "/")
 
-    answers = at_once(lambda: get(emulator, "/?seconds=1"), lambda: get(emulator, "/?seconds=1"))
+    with ThreadPoolExecutor(1) as threads:
+        running = threads.submit(get, emulator, "/?seconds=2")
+        until(lambda: len(lines_in(started)) == 1)
+        alongside = get(emulator, "/")
+        assert not running.done()  # answered while the first was still running
+        first = running.result()
 
-    assert len({instance(a)[0] for a in answers}) == 1
-    assert [instance(a)[1] for a in answers] == [False, False]
+    assert instance(alongside) == (instance(first)[0], False)
 
 
 def test_ctrl_c_runs_every_instances_shutdown_hooks_and_leaves_no_process(
@@ -169,15 +187,18 @@ def test_ctrl_c_runs_every_instances_shutdown_hooks_and_leaves_no_process(
 ) -> None:
     log = tmp_path / "hooks.log"
     emulator = serve("hooks", env={"HOOKS_LOG": str(log)})
-    answers = at_once(lambda: get(emulator, "/?seconds=1"), lambda: get(emulator, "/?seconds=1"))
-    pids = {int(a.text) for a in answers}
+    with ThreadPoolExecutor(1) as threads:
+        running = threads.submit(get, emulator, "/?seconds=2")
+        until(lambda: any(line.endswith(" busy") for line in lines_in(log)))
+        other = get(emulator, "/?seconds=0.1")  # the first instance is busy: a second
+        pids = {int(running.result().text), int(other.text)}
     assert len(pids) == 2
 
     status = emulator.stop(signal.SIGINT)
 
     assert status == 0
-    lines = set(log.read_text().splitlines())
-    assert lines == {f"{pid} {what}" for pid in pids for what in ("init", "shutdown")}
+    hooks = {line for line in lines_in(log) if not line.endswith(" busy")}
+    assert hooks == {f"{pid} {what}" for pid in pids for what in ("init", "shutdown")}
     assert not [pid for pid in pids if alive(pid)]
     assert "stopped" in emulator.output.splitlines()[-1]
 
@@ -189,8 +210,7 @@ def test_ctrl_c_answers_a_request_still_running_with_503_and_stops_in_seconds(
     emulator = serve("hooks", env={"HOOKS_LOG": str(log)})
     with ThreadPoolExecutor(1) as threads:
         running = threads.submit(get, emulator, "/?seconds=60")
-        until(lambda: log.exists())  # the instance is up; the request is on its way
-        time.sleep(0.2)
+        until(lambda: any(line.endswith(" busy") for line in lines_in(log)))
         started = time.monotonic()
         status = emulator.stop(signal.SIGINT)
         stopped_in = time.monotonic() - started
@@ -199,10 +219,7 @@ def test_ctrl_c_answers_a_request_still_running_with_503_and_stops_in_seconds(
     assert status == 0
     assert (answer.status_code, answer.headers["x-faasgi-error"]) == (503, "stopped")
     assert stopped_in < 15
-    assert sorted(line.split()[1] for line in log.read_text().splitlines()) == [
-        "init",
-        "shutdown",
-    ]
+    assert [line.split()[1] for line in lines_in(log)] == ["init", "busy", "shutdown"]
     assert "Exception in ASGI application" not in emulator.output
 
 

@@ -1,7 +1,8 @@
 """Writes "<pid> init" and "<pid> shutdown" lines to the file $HOOKS_LOG from its
 lifecycle hooks, so a test can see which instances ran which hook. Sleeps `?seconds=N`
-before answering its pid, so two requests can keep two instances busy; its shutdown hook
-takes $HOOKS_SHUTDOWN_SECONDS (default 0), to be caught if it is cut short."""
+before answering its pid, so two requests can keep two instances busy ("<pid> busy" is
+written as the sleep begins); its shutdown hook takes $HOOKS_SHUTDOWN_SECONDS (default 0),
+to be caught if it is cut short."""
 
 import os
 import time
@@ -11,7 +12,10 @@ from faasgi import serverless
 
 
 def app(environ, start_response):
-    time.sleep(float(parse_qs(environ["QUERY_STRING"]).get("seconds", ["0"])[0]))
+    seconds = float(parse_qs(environ["QUERY_STRING"]).get("seconds", ["0"])[0])
+    if seconds:
+        _record("busy")
+    time.sleep(seconds)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [str(os.getpid()).encode()]
 
