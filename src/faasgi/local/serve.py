@@ -178,7 +178,7 @@ def main(args: argparse.Namespace) -> int:
                 fresh=args.fresh,
                 environment={**resources.environment, **environment},
             )
-            asyncio.run(Emulator(settings, resources, listener, args).run())
+            asyncio.run(EmulatorRun(settings, resources, listener, args).run())
         finally:
             resources.stop()
     return 0
@@ -217,7 +217,7 @@ def _logging() -> Iterator[None]:
         local.propagate = previous[1]
 
 
-class Emulator:
+class EmulatorRun:
     """One `faasgi serve` run on the current event loop."""
 
     def __init__(
@@ -374,4 +374,11 @@ def _server(app: Any) -> Any:
     return Server(config)
 
 
-__all__ = ["SOURCES", "Emulator", "add_function_options", "configure", "function_settings", "main"]
+__all__ = [
+    "SOURCES",
+    "EmulatorRun",
+    "add_function_options",
+    "configure",
+    "function_settings",
+    "main",
+]
