@@ -13,8 +13,6 @@ import json as jsonlib
 import os
 import time
 from collections.abc import Iterable, Mapping
-from email.utils import parsedate_to_datetime
-from http.cookies import SimpleCookie
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -23,6 +21,7 @@ from faasgi.contexts import context_for
 from faasgi.events import BUILD_NAMES, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Headers, Request, Response
+from faasgi.testing.cookies import LOCAL_HOSTS, CookieJar, parse_set_cookie
 from faasgi.wsgi import header_text, wsgi_text
 
 SOURCES = (*BUILD_NAMES, "fc-wsgi")
@@ -45,6 +44,11 @@ class FaasResponse:
         return f"<FaasResponse {self.status_code}>"
 
     @property
+    def status(self) -> int:
+        """The status code (`status_code`, as httpx and requests name it)."""
+        return self.status_code
+
+    @property
     def headers(self) -> dict[str, str]:
         """Headers by lower-case name; repeated ones comma-joined (Set-Cookie: see `cookies`)."""
         joined: dict[str, str] = {}
@@ -58,12 +62,12 @@ class FaasResponse:
 
     @property
     def cookies(self) -> dict[str, str]:
-        """Cookies this response set (name -> value)."""
+        """Cookies this response set (name -> value; "" for one it deleted)."""
         found: dict[str, str] = {}
         for value in self.get_all("set-cookie"):
-            parsed: SimpleCookie = SimpleCookie()
-            parsed.load(value)
-            found.update({name: morsel.value for name, morsel in parsed.items()})
+            cookie = parse_set_cookie(value)
+            if cookie is not None:
+                found[cookie.name] = cookie.value
         return found
 
     @property
@@ -72,64 +76,6 @@ class FaasResponse:
 
     def json(self) -> Any:
         return jsonlib.loads(self.content)
-
-
-class CookieJar:
-    """Cookies kept between requests: set by Set-Cookie, removed when expired."""
-
-    def __init__(self) -> None:
-        self._cookies: dict[str, tuple[str, float | None]] = {}
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.as_dict()
-
-    def __getitem__(self, name: str) -> str:
-        return self.as_dict()[name]
-
-    def set(self, name: str, value: str) -> None:
-        self._cookies[name] = (value, None)
-
-    def clear(self) -> None:
-        self._cookies.clear()
-
-    def as_dict(self) -> dict[str, str]:
-        now = time.time()
-        return {
-            name: value
-            for name, (value, expires) in self._cookies.items()
-            if expires is None or expires > now
-        }
-
-    def header(self) -> str | None:
-        cookies = self.as_dict()
-        if not cookies:
-            return None
-        return "; ".join(f"{name}={value}" for name, value in cookies.items())
-
-    def update_from(self, set_cookie_values: list[str]) -> None:
-        for value in set_cookie_values:
-            parsed: SimpleCookie = SimpleCookie()
-            parsed.load(value)
-            for name, morsel in parsed.items():
-                expires = _expiry(morsel["max-age"], morsel["expires"])
-                if expires is not None and expires <= time.time():
-                    self._cookies.pop(name, None)
-                else:
-                    self._cookies[name] = (morsel.value, expires)
-
-
-def _expiry(max_age: str, expires: str) -> float | None:
-    if max_age:
-        try:
-            return time.time() + int(max_age)
-        except ValueError:
-            return None
-    if expires:
-        try:
-            return parsedate_to_datetime(expires).timestamp()
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 class FaasClient:
@@ -182,8 +128,15 @@ class FaasClient:
             cookies=cookies,
         )
         response, raw = self.send(request)
-        self.cookies.update_from([v for k, v in response.headers if k == "set-cookie"])
+        set_cookies = [v for k, v in response.headers if k == "set-cookie"]
+        if set_cookies:
+            self.cookies.update_from(set_cookies, path=request.raw_path or "/")
         return FaasResponse(response, raw)
+
+    @property
+    def secure(self) -> bool:
+        """Whether a browser would send Secure cookies here: https, or the local machine."""
+        return self.scheme == "https" or self.host.rsplit(":", 1)[0] in LOCAL_HOSTS
 
     def build_request(
         self,
@@ -227,21 +180,22 @@ class FaasClient:
                 pairs.append((key, value))
             else:
                 pairs.append((key, value))
-        jar = CookieJar()
-        for name, value in self.cookies.as_dict().items():
-            jar.set(name, value)
-        for name, value in (cookies or {}).items():
-            jar.set(name, value)
-        cookie_header = jar.header()
-        if cookie_header:
-            pairs.append(("cookie", cookie_header))
+        chosen = dict(cookies or {})
+        sent = [
+            (cookie.name, cookie.value)
+            for cookie in self.cookies.matching(raw_path, secure=self.secure)
+            if cookie.name not in chosen
+        ]
+        sent.extend(chosen.items())
+        if sent:
+            pairs.append(("cookie", "; ".join(f"{name}={value}" for name, value in sent)))
         if body:
             pairs.append(("content-length", str(len(body))))
         host = self.host.rsplit(":", 1)[0]
         port = int(self.host.rsplit(":", 1)[1]) if ":" in self.host else None
         return Request(
             method=method.upper(),
-            path=raw_path.encode("utf-8"),
+            path=decoded(raw_path),
             query_string=query,
             headers=pairs,
             body=body,

@@ -1,0 +1,629 @@
+"""The instance pool of the local emulator, modelled on the platform: each instance is an
+OS process that imports the handler (a real cold start), serves invocations one at a time
+(or `concurrency` at once, FC-style), stays warm `keep_alive` seconds after its last call
+and is then reclaimed. New instances start only when every instance is busy, up to
+`max_instances`; requests beyond wait in a queue. A stuck invocation is killed with its
+instance after `timeout`; a crashed instance fails its invocations and is not reused.
+
+Moves events in and answers out as bytes; never parses HTTP (that is the gateway's job).
+Everything runs on one asyncio loop: a slot is reserved without awaiting, so two requests
+can never take the same slot, and there are no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESULT, pack
+
+logger = logging.getLogger("faasgi.local.pool")
+instance_logger = logging.getLogger("faasgi.local.instance")
+
+#: Seconds an instance has, after SIGTERM, to run its shutdown hooks before SIGKILL (the
+#: platforms allow a few seconds at most; a laptop under load needs a little slack).
+SHUTDOWN_GRACE = 3.0
+
+#: Called with the tables an instance declares (its `faasgi_tables()`), before it serves.
+TablesDeclared = Callable[[list[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """How the platform would run the function; defaults are Lambda's where it has one."""
+
+    handler: str
+    source: str = "aws-http"
+    #: Seconds an idle instance stays warm before it is reclaimed.
+    keep_alive: float = 120.0
+    max_instances: int = 10
+    #: Invocations one instance serves at once (FC's instance concurrency; Lambda: 1).
+    concurrency: int = 1
+    #: Seconds an invocation (or a cold start) may take before its instance is killed.
+    timeout: float = 60.0
+    #: A new instance for every invocation, stopped after it (worst-case scale-out).
+    fresh: bool = False
+    #: Variables instances get on top of the emulator's own environment.
+    environment: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds an instance has, after SIGTERM, to run its shutdown hooks.
+    shutdown_grace: float = SHUTDOWN_GRACE
+    #: Seconds a request may wait for a free instance before it is throttled (429);
+    #: None: as long as `timeout`.
+    queue_timeout: float | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one invocation.
+
+    `failure` is None when the function answered: `payload` is its answer (JSON). Else:
+    "error" (the handler raised; `payload` is Lambda's error shape), "crash" (the instance
+    died), "init" (the cold start failed), "timeout", "throttled" (no instance freed up in
+    time), "stopped" (the emulator is shutting down).
+    """
+
+    instance: str
+    cold: bool
+    init_ms: float | None
+    duration_ms: float
+    queued_ms: float
+    payload: bytes = b""
+    failure: str | None = None
+    detail: str = ""
+
+
+class InstanceFailed(Exception):
+    """The instance process failed to start or died; its invocations cannot complete."""
+
+
+class PoolClosed(Exception):
+    """The pool is shutting down and takes no more invocations."""
+
+
+class InstanceProcess:
+    """The pool's side of one instance: its process, socket and bookkeeping."""
+
+    def __init__(self, pool: Pool, instance_id: str) -> None:
+        self.pool = pool
+        self.id = instance_id
+        #: starting -> ready -> stopping -> gone
+        self.state = "starting"
+        #: Invocations reserved for or running on this instance.
+        self.busy = 0
+        #: Invocations sent so far; the first one is the cold one.
+        self.served = 0
+        #: Stop after the invocations now running (fresh mode, reload).
+        self.retire = False
+        self.last_used = time.monotonic()
+        #: Process start to ready: what the platform reports as the init duration.
+        self.init_ms: float | None = None
+        #: The part of it spent importing the handler module (its init code).
+        self.import_ms: float | None = None
+        self._spawn_started = 0.0
+        self.pid: int | None = None
+        self.process: asyncio.subprocess.Process | None = None
+        self.exit_status: int | None = None
+        loop = asyncio.get_running_loop()
+        self.ready: asyncio.Future[None] = loop.create_future()
+        # Every waiter reads the outcome; an init failure nobody waited for is not an error.
+        self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.spawned = asyncio.Event()
+        self.gone = asyncio.Event()
+        self._calls: dict[int, asyncio.Future[tuple[int, bytes, bytes]]] = {}
+        self._call_ids = itertools.count(1)
+        self._writer: asyncio.StreamWriter | None = None
+        self._output: asyncio.Task[None] | None = None
+        self._terminated = False
+
+    def __repr__(self) -> str:
+        return f"<InstanceProcess {self.id} {self.state} busy={self.busy} pid={self.pid}>"
+
+    async def run(self) -> None:
+        """Start the process, then read its frames until it exits."""
+        try:
+            reader = await self._spawn()
+        except Exception as error:
+            self.spawned.set()
+            self._ended(InstanceFailed(f"could not start an instance process: {error}"))
+            return
+        failure: InstanceFailed | None = None
+        try:
+            failure = await self._read_frames(reader)
+        finally:
+            if self.process is not None:
+                self.exit_status = await self.process.wait()
+            if self._output is not None:
+                # The last lines (shutdown hooks' included); a grandchild holding the pipe
+                # open must not keep the instance from ending.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self._output), 2.0)
+            if failure is None:
+                failure = InstanceFailed(f"instance {self.id} {describe_exit(self.exit_status)}")
+                if self.state != "stopping":  # not stopped by the pool: it crashed
+                    when = "during an invocation" if self._calls else "while idle"
+                    logger.warning(
+                        "%s %s %s; the next request starts a new instance",
+                        self.id,
+                        describe_exit(self.exit_status),
+                        when,
+                    )
+            self._ended(failure)
+
+    async def _spawn(self) -> asyncio.StreamReader:
+        settings = self.pool.settings
+        parent, child = socket.socketpair()
+        self._spawn_started = time.monotonic()
+        environment = {**os.environ, **settings.environment, "PYTHONUNBUFFERED": "1"}
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "faasgi.local.worker",
+                "--fd",
+                str(child.fileno()),
+                "--handler",
+                settings.handler,
+                "--source",
+                settings.source,
+                "--timeout",
+                str(settings.timeout),
+                "--concurrency",
+                str(settings.concurrency),
+                pass_fds=(child.fileno(),),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=environment,
+            )
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        self.pid = self.process.pid
+        reader, self._writer = await asyncio.open_unix_connection(sock=parent)
+        assert self.process.stdout is not None
+        self._output = asyncio.create_task(copy_output(self.id, self.process.stdout))
+        self.spawned.set()
+        logger.debug("%s: process %s started", self.id, self.pid)
+        return reader
+
+    async def _read_frames(self, reader: asyncio.StreamReader) -> InstanceFailed | None:
+        """Dispatch frames until EOF; an init failure is returned, an exit is not."""
+        while True:
+            try:
+                header = await reader.readexactly(HEADER.size)
+                kind, call_id, meta_length, body_length = HEADER.unpack(header)
+                data = await reader.readexactly(meta_length + body_length)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return None
+            meta, body = data[:meta_length], data[meta_length:]
+            if kind in (RESULT, ERROR):
+                call = self._calls.pop(call_id, None)
+                if call is not None and not call.done():
+                    call.set_result((kind, meta, body))
+            elif kind == READY:
+                if not await self._became_ready(json.loads(body)):
+                    return None
+            elif kind == INIT_FAILED:
+                shape = json.loads(body)
+                message = f"{shape['errorType']}: {shape['errorMessage']}"
+                logger.warning("%s: init failed: %s", self.id, message)
+                return InstanceFailed(f"instance {self.id} failed to init: {message}")
+
+    async def _became_ready(self, report: dict[str, Any]) -> bool:
+        self.init_ms = (time.monotonic() - self._spawn_started) * 1000
+        self.import_ms = float(report["init_ms"])
+        logger.info(
+            "%s: cold start, pid %s, init %.1f ms (handler import %.1f ms)",
+            self.id,
+            self.pid,
+            self.init_ms,
+            self.import_ms,
+        )
+        tables = report.get("tables") or []
+        if tables and self.pool.tables_declared is not None:
+            try:
+                await self.pool.tables_declared(tables)
+            except Exception as error:
+                logger.error("%s: could not create the tables it declares: %s", self.id, error)
+                self.ready.set_exception(InstanceFailed(f"creating its tables failed: {error}"))
+                self.kill()
+                return False
+        if self.state == "starting":
+            self.state = "ready"
+        if not self.ready.done():
+            self.ready.set_result(None)
+        return True
+
+    def _ended(self, failure: InstanceFailed) -> None:
+        self.state = "gone"
+        if not self.ready.done():
+            self.ready.set_exception(failure)
+        calls, self._calls = self._calls, {}
+        for call in calls.values():
+            if not call.done():
+                call.set_exception(failure)
+        if self._writer is not None:
+            self._writer.close()
+        self.gone.set()
+        self.pool.instance_gone(self)
+
+    async def call(self, request_id: str, event: bytes, timeout: float) -> tuple[int, bytes, bytes]:
+        """Send one invocation; (RESULT or ERROR, duration meta, answer) when it ends.
+
+        TimeoutError after `timeout` s. A timer on the answer rather than `wait_for`,
+        which costs a task per call; no `drain()`: an instance has at most `concurrency`
+        events in flight, so what the socket cannot take at once stays small.
+        """
+        if self._writer is None or self.state == "gone":
+            raise InstanceFailed(f"instance {self.id} {describe_exit(self.exit_status)}")
+        call_id = next(self._call_ids)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[int, bytes, bytes]] = loop.create_future()
+        self._calls[call_id] = answer
+        timer = loop.call_later(timeout, _expire, answer)
+        try:
+            self._writer.write(pack(INVOKE, call_id, request_id.encode("ascii"), event))
+            return await answer
+        finally:
+            timer.cancel()
+            self._calls.pop(call_id, None)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, as when the platform ends a timed-out instance."""
+        if self.state != "gone":
+            self.state = "stopping"
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+
+    async def stop(self, grace: float) -> None:
+        """SIGTERM (faasgi runs the shutdown hooks), then SIGKILL after `grace` seconds."""
+        if self.state != "gone":
+            self.state = "stopping"
+        await self.spawned.wait()
+        process = self.process
+        if process is not None and process.returncode is None and not self._terminated:
+            # Once only: faasgi's handler treats a second SIGTERM during its shutdown
+            # hooks as the default action, and the process would die mid-hook.
+            self._terminated = True
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.shield(self.gone.wait()), grace)
+            except asyncio.TimeoutError:
+                logger.warning("%s: still running %.1f s after SIGTERM: killed", self.id, grace)
+                self.kill()
+        await self.gone.wait()
+
+
+def _expire(answer: asyncio.Future[Any]) -> None:
+    if not answer.done():
+        answer.set_exception(asyncio.TimeoutError())
+
+
+async def copy_output(instance_id: str, stream: asyncio.StreamReader) -> None:
+    """The instance's stdout and stderr, line by line, prefixed with its id."""
+    pending = b""
+    while chunk := await stream.read(65536):
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            instance_logger.info("[%s] %s", instance_id, line.decode("utf-8", "replace"))
+    if pending:
+        instance_logger.info("[%s] %s", instance_id, pending.decode("utf-8", "replace"))
+
+
+def describe_exit(status: int | None) -> str:
+    if status is None:
+        return "has stopped"
+    if status < 0:
+        try:
+            return f"was killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"was killed by signal {-status}"
+    return f"exited with status {status}"
+
+
+class Pool:
+    """Instances of one function, started on demand and reused, as the platform does."""
+
+    def __init__(self, settings: PoolSettings, tables_declared: TablesDeclared | None = None):
+        if settings.max_instances < 1:
+            raise ValueError("max_instances must be at least 1")
+        if settings.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.settings = settings
+        self.tables_declared = tables_declared
+        #: Instances not yet gone, by id.
+        self.instances: dict[str, InstanceProcess] = {}
+        #: Cold starts so far.
+        self.cold_starts = 0
+        self._waiters: deque[asyncio.Future[InstanceProcess]] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._used_ids: set[str] = set()
+        self._reaper: asyncio.Task[None] | None = None
+        self._closing = False
+        self._closed: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        """Start reclaiming idle instances (call once, on the loop that will serve)."""
+        if self._reaper is None and not self.settings.fresh:
+            self._reaper = asyncio.create_task(self._reap())
+
+    # -- invocations ----------------------------------------------------------------------
+
+    async def invoke(self, request_id: str, event: bytes) -> Outcome:
+        """Run one invocation on a warm instance, a new one, or after waiting for one."""
+        settings = self.settings
+        queued = time.monotonic()
+        patience = settings.timeout if settings.queue_timeout is None else settings.queue_timeout
+        try:
+            instance = await self._acquire(patience)
+        except asyncio.TimeoutError:
+            return Outcome(
+                "",
+                False,
+                None,
+                0.0,
+                (time.monotonic() - queued) * 1000,
+                failure="throttled",
+                detail=f"all {settings.max_instances} instances stayed busy for {patience:g} s",
+            )
+        except PoolClosed:
+            return Outcome("", False, None, 0.0, 0.0, failure="stopped", detail="shutting down")
+        queued_ms = (time.monotonic() - queued) * 1000
+        try:
+            return await self._invoke_on(instance, request_id, event, queued_ms)
+        finally:
+            self._release(instance)
+
+    async def _invoke_on(
+        self, instance: InstanceProcess, request_id: str, event: bytes, queued_ms: float
+    ) -> Outcome:
+        timeout = self.settings.timeout
+        try:
+            if instance.ready.done():
+                instance.ready.result()  # raises InstanceFailed if its init failed
+            else:  # a cold start in progress
+                await asyncio.wait_for(asyncio.shield(instance.ready), timeout)
+        except asyncio.TimeoutError:
+            logger.warning("%s: init took over %g s: killed", instance.id, timeout)
+            instance.kill()
+            return Outcome(instance.id, True, None, timeout * 1000, queued_ms, failure="timeout")
+        except InstanceFailed as error:
+            return Outcome(
+                instance.id, True, None, 0.0, queued_ms, failure="init", detail=str(error)
+            )
+        cold = instance.served == 0
+        instance.served += 1
+        init_ms = instance.init_ms if cold else None
+        started = time.monotonic()
+        try:
+            kind, meta, body = await instance.call(request_id, event, timeout)
+        except asyncio.TimeoutError:
+            logger.warning(
+                "%s: invocation timed out after %g s: instance killed", instance.id, timeout
+            )
+            instance.kill()
+            detail = f"Task timed out after {timeout:.2f} seconds"
+            return Outcome(
+                instance.id,
+                cold,
+                init_ms,
+                timeout * 1000,
+                queued_ms,
+                failure="timeout",
+                detail=detail,
+            )
+        except InstanceFailed as error:
+            elapsed = (time.monotonic() - started) * 1000
+            failure, detail = (
+                ("stopped", "shutting down") if self._closing else ("crash", str(error))
+            )
+            return Outcome(
+                instance.id, cold, init_ms, elapsed, queued_ms, failure=failure, detail=detail
+            )
+        return Outcome(
+            instance.id,
+            cold,
+            init_ms,
+            float(meta),
+            queued_ms,
+            body,
+            failure="error" if kind == ERROR else None,
+        )
+
+    # -- slots ------------------------------------------------------------------------------
+
+    async def _acquire(self, timeout: float) -> InstanceProcess:
+        """An instance with a slot reserved for the caller; waits in FIFO order if none."""
+        if self._closing:
+            raise PoolClosed
+        while self._waiters and self._waiters[0].done():
+            self._waiters.popleft()
+        if not self._waiters:
+            instance = self._reserve()
+            if instance is not None:
+                return instance
+        waiter: asyncio.Future[InstanceProcess] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release(waiter.result())  # handed a slot just as the caller gave up
+            else:
+                waiter.cancel()
+            raise
+
+    def _reserve(self) -> InstanceProcess | None:
+        """Take a slot on the best instance, or start one; None when at the limit."""
+        settings = self.settings
+        if not settings.fresh:
+            best: InstanceProcess | None = None
+            for instance in self.instances.values():
+                if instance.state not in ("ready", "starting") or instance.retire:
+                    continue
+                if instance.busy >= settings.concurrency:
+                    continue
+                # Fill an instance before using another (FC), then the most recently used
+                # one, so the others go idle and are reclaimed, as on the platform.
+                if best is None or (instance.busy, instance.last_used) > (
+                    best.busy,
+                    best.last_used,
+                ):
+                    best = instance
+            if best is not None:
+                best.busy += 1
+                return best
+        if self.live_count() >= settings.max_instances:
+            return None
+        instance = self._start_instance()
+        instance.busy = 1
+        if settings.fresh:
+            instance.retire = True
+        return instance
+
+    def _release(self, instance: InstanceProcess) -> None:
+        instance.busy -= 1
+        instance.last_used = time.monotonic()
+        if instance.busy == 0 and instance.retire and instance.state in ("ready", "starting"):
+            self._stop(instance)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand freed slots (or room for a new instance) to waiting requests, in order."""
+        while self._waiters:
+            waiter = self._waiters[0]
+            if waiter.done():
+                self._waiters.popleft()
+                continue
+            instance = self._reserve()
+            if instance is None:
+                return
+            self._waiters.popleft()
+            waiter.set_result(instance)
+
+    def live_count(self) -> int:
+        """Instances starting or ready (what counts against `max_instances`)."""
+        return sum(1 for i in self.instances.values() if i.state in ("starting", "ready"))
+
+    # -- instances --------------------------------------------------------------------------
+
+    def _start_instance(self) -> InstanceProcess:
+        instance = InstanceProcess(self, self._new_id())
+        self.instances[instance.id] = instance
+        self.cold_starts += 1
+        self._track(instance.run())
+        return instance
+
+    def _new_id(self) -> str:
+        while True:
+            instance_id = "i-" + os.urandom(2).hex()
+            if instance_id not in self._used_ids:
+                self._used_ids.add(instance_id)
+                return instance_id
+
+    def _track(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _stop(self, instance: InstanceProcess) -> None:
+        """Stop an instance in the background; its slots are gone at once."""
+        if instance.state in ("stopping", "gone"):
+            return
+        instance.state = "stopping"
+        self._track(instance.stop(self.settings.shutdown_grace))
+        self._dispatch()
+
+    def instance_gone(self, instance: InstanceProcess) -> None:
+        """Called by an instance whose process has ended."""
+        self.instances.pop(instance.id, None)
+        if not self._closing:
+            self._dispatch()
+
+    async def _reap(self) -> None:
+        keep_alive = self.settings.keep_alive
+        interval = min(1.0, max(0.05, keep_alive / 4))
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for instance in list(self.instances.values()):
+                idle = now - instance.last_used
+                if instance.state == "ready" and instance.busy == 0 and idle >= keep_alive:
+                    logger.info("%s: reclaimed after %.0f s idle", instance.id, idle)
+                    self._stop(instance)
+
+    def recycle(self) -> int:
+        """Retire every instance (reload): idle ones stop now, busy ones after their call.
+
+        The next request starts a new instance, which imports the code afresh.
+        """
+        count = 0
+        for instance in list(self.instances.values()):
+            if instance.state not in ("starting", "ready"):
+                continue
+            count += 1
+            instance.retire = True
+            if instance.busy == 0:
+                self._stop(instance)
+        return count
+
+    def in_flight(self) -> int:
+        """Invocations running or about to run (slots taken)."""
+        return sum(instance.busy for instance in self.instances.values())
+
+    async def close(self, grace: float | None = None) -> None:
+        """Stop every instance (SIGTERM, then SIGKILL after `grace`), and wait for them.
+
+        Invocations still running end as "stopped". Calling it again waits for the same
+        closing (`grace=0` kills what is still running).
+        """
+        if self._closed is not None:
+            if grace == 0:
+                for instance in list(self.instances.values()):
+                    instance.kill()
+            await asyncio.shield(self._closed)
+            return
+        self._closed = asyncio.get_running_loop().create_future()
+        self._closing = True
+        try:
+            if self._reaper is not None:
+                self._reaper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reaper
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.done():
+                    waiter.set_exception(PoolClosed())
+            grace = self.settings.shutdown_grace if grace is None else grace
+            await asyncio.gather(*(i.stop(grace) for i in list(self.instances.values())))
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        finally:
+            self._closed.set_result(None)
+
+
+__all__ = [
+    "InstanceFailed",
+    "InstanceProcess",
+    "Outcome",
+    "Pool",
+    "PoolClosed",
+    "PoolSettings",
+    "describe_exit",
+]

@@ -1,0 +1,176 @@
+"""One instance of the function in its own process, as the platform runs it: imports the
+handler module once (the cold start: import and init code), then serves invocations read
+from the emulator's socket, one at a time (or `--concurrency N` at once, in threads, as
+FC's Python runtime does). Run as `python -m faasgi.local.worker`, never imported by apps.
+
+It never imports asyncio, uvicorn or the gateway: what it imports is what a cold start
+costs, and the emulator reports that as the init time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESULT, pack
+
+#: The module-level function an app defines to name the DynamoDB tables it needs locally.
+TABLES_HOOK = "faasgi_tables"
+
+
+class Link:
+    """This instance's end of the socket: reads invocations, writes answers."""
+
+    def __init__(self, fd: int) -> None:
+        self._socket = socket.socket(fileno=fd)
+        self._reader: BinaryIO = self._socket.makefile("rb")
+        self._write_lock = threading.Lock()
+
+    def read(self) -> tuple[int, int, bytes, bytes] | None:
+        """The next frame as (kind, call id, meta, body); None when the emulator has gone."""
+        header = self._reader.read(HEADER.size)
+        if len(header) < HEADER.size:
+            return None
+        kind, call_id, meta_length, body_length = HEADER.unpack(header)
+        data = self._reader.read(meta_length + body_length)
+        if len(data) < meta_length + body_length:
+            return None
+        return kind, call_id, data[:meta_length], data[meta_length:]
+
+    def write(self, kind: int, call_id: int, meta: bytes, body: bytes) -> None:
+        frame = pack(kind, call_id, meta, body)
+        with self._write_lock:  # answers from several threads must not interleave
+            self._socket.sendall(frame)
+
+
+class Runtime:
+    """What the platform's runtime does around the handler: context, JSON, errors."""
+
+    def __init__(self, handler: Callable[..., Any], source: str, timeout: float) -> None:
+        self.handler = handler
+        # FC 3.0 hands Python handlers the event as bytes of JSON; Lambda's runtime parses it.
+        self.fc = source.startswith("fc")
+        self.timeout = timeout
+
+    def context(self, request_id: str) -> Any:
+        from faasgi.contexts import FCContext, LambdaContext
+
+        if self.fc:
+            return FCContext(request_id=request_id, timeout=max(1, round(self.timeout)))
+        return LambdaContext(aws_request_id=request_id, timeout_s=self.timeout)
+
+    def invoke(self, meta: bytes, body: bytes) -> tuple[int, bytes, bytes]:
+        """(RESULT or ERROR, duration meta, answer body) for one invocation."""
+        started = time.perf_counter()
+        try:
+            event = body if self.fc else json.loads(body)
+            result = self.handler(event, self.context(meta.decode("ascii")))
+            # The platform serialises the answer; one it cannot serialise is an error.
+            answer, kind = json.dumps(result).encode("utf-8"), RESULT
+        except Exception as error:
+            traceback.print_exc()  # the instance's log, as CloudWatch or SLS would show it
+            answer, kind = _error_body(error), ERROR
+        duration_ms = (time.perf_counter() - started) * 1000
+        return kind, f"{duration_ms:.3f}".encode("ascii"), answer
+
+
+def _error_body(error: BaseException) -> bytes:
+    """An unhandled error in Lambda's shape (what the Invoke API returns)."""
+    shape = {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "stackTrace": traceback.format_exception(error)[-12:],
+    }
+    return json.dumps(shape).encode("utf-8")
+
+
+def declared_tables(module: Any) -> list[Any]:
+    """What the module's `faasgi_tables()` returns: table names or CreateTable requests."""
+    hook = getattr(module, TABLES_HOOK, None)
+    if hook is None:
+        return []
+    if not callable(hook):
+        raise TypeError(f"{TABLES_HOOK} must be a function returning table names")
+    tables = list(hook())
+    for table in tables:
+        if not isinstance(table, (str, dict)):
+            raise TypeError(
+                f"{TABLES_HOOK}() must return table names (str) or CreateTable requests "
+                f"(dict), got {table!r}"
+            )
+    return tables
+
+
+def serve(link: Link, runtime: Runtime, concurrency: int) -> None:
+    """Answer invocations until the emulator closes the socket."""
+    if concurrency <= 1:
+        while (frame := link.read()) is not None:
+            kind, call_id, meta, body = frame
+            if kind == INVOKE:
+                link.write(*_answer(runtime, call_id, meta, body))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(call_id: int, meta: bytes, body: bytes) -> None:
+        link.write(*_answer(runtime, call_id, meta, body))
+
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="invocation") as threads:
+        while (frame := link.read()) is not None:
+            kind, call_id, meta, body = frame
+            if kind == INVOKE:
+                threads.submit(run, call_id, meta, body)
+
+
+def _answer(
+    runtime: Runtime, call_id: int, meta: bytes, body: bytes
+) -> tuple[int, int, bytes, bytes]:
+    kind, duration, answer = runtime.invoke(meta, body)
+    return kind, call_id, duration, answer
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m faasgi.local.worker")
+    parser.add_argument("--fd", type=int, required=True, help="the socket to the emulator")
+    parser.add_argument("--handler", required=True, help="MODULE:HANDLER")
+    parser.add_argument("--source", default="aws-http")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    # Ctrl-C in a terminal reaches the whole process group; the emulator decides when an
+    # instance stops, and tells it with SIGTERM as the platform does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    link = Link(args.fd)
+    started = time.perf_counter()
+    try:
+        from faasgi.cli import load_handler
+
+        handler = load_handler(args.handler)
+        tables = declared_tables(sys.modules[args.handler.partition(":")[0]])
+    except BaseException as error:  # SystemExit at import is an init failure too
+        trace = traceback.format_exc()
+        sys.stderr.write(trace)
+        failure = {"errorType": type(error).__name__, "errorMessage": str(error), "trace": trace}
+        link.write(INIT_FAILED, 0, b"", json.dumps(failure).encode("utf-8"))
+        return 1
+    init_ms = (time.perf_counter() - started) * 1000
+    ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables}
+    link.write(READY, 0, b"", json.dumps(ready).encode("utf-8"))
+    serve(link, Runtime(handler, args.source, args.timeout), args.concurrency)
+    # The emulator has gone without stopping this instance: leave, with the shutdown hooks
+    # (faasgi registers them at exit) rather than as an orphan.
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
