@@ -112,32 +112,3 @@ def test_a_malformed_scenario_is_a_usage_error_naming_the_step(
 
     assert status == 2
     assert message in capsys.readouterr().err
-
-
-TODOLIST = ROOT / "examples" / "todolist"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("module", ["flask_app", "fastapi_app"])
-def test_check_passes_the_todolist_example(module: str) -> None:
-    scenario = TODOLIST / "scenario.json"
-    if not (TODOLIST / f"{module}.py").exists() or not scenario.exists():
-        pytest.skip(f"examples/todolist/{module}.py and scenario.json are not in this tree yet")
-
-    result = subprocess.run(
-        [
-            *FAASGI,
-            "check",
-            f"examples.todolist.{module}:handler",
-            "--scenario",
-            str(scenario),
-            "-e",
-            "FAASGI_SESSION_SECRET=a local secret for faasgi check, 32+ bytes",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -5,10 +5,7 @@ built on them, and clients that reach a copy through a platform's real events.""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from faasgi import Handler, serverless
 from faasgi.state import DynamoDBStore, MemoryStore, Sessions, Store, ensure_table
 from faasgi.state.dynamodb import dynamodb_client
 from faasgi.testing import SOURCES, FaasClient, FaasResponse
+from faasgi.testing.emulator import Emulator
 
 #: scrypt at its smallest cost, so the hundreds of logins in these tests stay fast; the
 #: default cost has its own test.
@@ -224,68 +222,42 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 @dataclass
 class Served:
-    """A copy of the function answering real HTTP on 127.0.0.1 (faasgi's custom-runtime
-    server), configured from the environment as a local run is: `FAASGI_LOCAL=1`, moto's
-    DynamoDB behind AWS_ENDPOINT_URL_DYNAMODB, tables of its own, no session secret."""
+    """The function behind `faasgi serve` on 127.0.0.1: instances as processes, configured
+    as a local run is (`FAASGI_LOCAL=1`, set by the emulator; moto's DynamoDB; tables of
+    its own; no session secret)."""
 
     url: str
     tables: list[str]
-    process: subprocess.Popen[str]
+    emulator: Emulator
 
 
 @pytest.fixture
 def serve(moto_dynamodb: str) -> Iterator[Callable[[str], Served]]:
-    started: list[subprocess.Popen[str]] = []
+    started: list[Emulator] = []
 
     def start(module: str) -> Served:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         tables = ["served-todos-" + uuid.uuid4().hex[:8], "served-sessions-" + uuid.uuid4().hex[:8]]
         environment = {
             name: value
             for name, value in os.environ.items()
             if not name.startswith(("FAASGI_", "TODO_", "SESSION_"))
         }
-        environment.update(
-            {
-                "PYTHONPATH": os.pathsep.join([str(REPOSITORY), *sys.path]),
-                "FAASGI_LOCAL": "1",
-                "AWS_ENDPOINT_URL_DYNAMODB": moto_dynamodb,
-                "TODO_TABLE": tables[0],
-                "SESSION_TABLE": tables[1],
-                "FC_CUSTOM_LISTEN_PORT": str(port),
-            }
-        )
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "faasgi.custom_runtime",
-                f"{module}:handler",
-                "--host",
-                "127.0.0.1",
-            ],
-            cwd=REPOSITORY,
+        environment["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), *sys.path])
+        emulator = Emulator(
+            f"{module}:handler",
+            "--dynamodb",
+            moto_dynamodb,
+            "-e",
+            f"TODO_TABLE={tables[0]}",
+            "-e",
+            f"SESSION_TABLE={tables[1]}",
+            cwd=str(REPOSITORY),
             env=environment,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
         )
-        started.append(process)
-        assert process.stderr is not None
-        seen = []
-        for line in process.stderr:  # the app is built (tables made) before it says so
-            seen.append(line)
-            if f"serving {module}:handler" in line:
-                break
-        else:
-            pytest.fail(f"{module} did not start:\n{''.join(seen)}")
-        # Keep reading stderr so that the server never blocks on a full pipe.
-        threading.Thread(target=process.stderr.read, daemon=True).start()
-        return Served(f"http://127.0.0.1:{port}", tables, process)
+        started.append(emulator)
+        emulator.start()
+        return Served(emulator.url, tables, emulator)
 
     yield start
-    for process in started:
-        process.terminate()
-        process.wait(timeout=10)
+    for emulator in started:
+        emulator.stop()

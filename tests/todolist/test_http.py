@@ -1,7 +1,6 @@
-"""The todo list over real HTTP, configured from the environment as a local run is
-(`FAASGI_LOCAL=1`, moto's DynamoDB, no session secret): the module-level `handler` in a
-process of its own, served by faasgi's custom-runtime server, driven by an HTTP client with
-a real cookie jar."""
+"""The todo list over real HTTP behind `faasgi serve` (instances as processes, configured as
+a local run is: `FAASGI_LOCAL=1`, moto's DynamoDB, no session secret), driven by an HTTP
+client with a real cookie jar."""
 
 from __future__ import annotations
 
@@ -26,17 +25,6 @@ def test_a_local_run_makes_its_tables_and_passes_the_scenario_over_http(
     serve: Callable[[str], Served], moto_dynamodb: str, module: str
 ) -> None:
     served = serve(module)
-    # FAASGI_LOCAL=1: init created the tables faasgi_tables() names, with faasgi.state's
-    # layout.
-    client = dynamodb_client(endpoint_url=moto_dynamodb, region="us-east-1")
-    for table in served.tables:
-        description = client.describe_table(TableName=table)["Table"]
-        assert {(k["AttributeName"], k["KeyType"]) for k in description["KeySchema"]} == {
-            ("pk", "HASH"),
-            ("sk", "RANGE"),
-        }
-        ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-        assert ttl["AttributeName"] == "expires_at"
     with httpx.Client(base_url=served.url, timeout=10) as browser:
         page = browser.get("/")
         assert page.status_code == 200
@@ -46,15 +34,31 @@ def test_a_local_run_makes_its_tables_and_passes_the_scenario_over_http(
             for step in personal()
         ]
     assert_scenario_passed(answers)
+    # The first request was the instance's cold start: the tables faasgi_tables() names
+    # exist now, with faasgi.state's layout.
+    client = dynamodb_client(endpoint_url=moto_dynamodb, region="us-east-1")
+    for table in served.tables:
+        description = client.describe_table(TableName=table)["Table"]
+        assert {(k["AttributeName"], k["KeyType"]) for k in description["KeySchema"]} == {
+            ("pk", "HASH"),
+            ("sk", "RANGE"),
+        }
+        ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        assert ttl["AttributeName"] == "expires_at"
     # Plain http to 127.0.0.1: a Secure cookie would never have been sent back.
     cookie = answers[1].headers["set-cookie"]
     assert "HttpOnly" in cookie and "Secure" not in cookie
-    # One process served everything: one instance, cold only on its first request.
+    # One request at a time: one instance served everything, cold only on its first
+    # request, as the emulator's headers and the app's own agree.
+    assert {answer.headers["x-faasgi-instance"] for answer in answers} == {
+        page.headers["x-faasgi-instance"]
+    }
+    assert (page.headers["x-faasgi-cold"], page.headers["x-todo-cold"]) == ("1", "true")
+    assert {answer.headers["x-faasgi-cold"] for answer in answers} == {"0"}
+    assert {answer.headers["x-todo-cold"] for answer in answers} == {"false"}
     assert {answer.headers["x-todo-instance"] for answer in answers} == {
         page.headers["x-todo-instance"]
     }
-    assert page.headers["x-todo-cold"] == "true"
-    assert {answer.headers["x-todo-cold"] for answer in answers} == {"false"}
 
 
 def test_both_apps_name_the_tables_the_emulator_creates(monkeypatch: pytest.MonkeyPatch) -> None:

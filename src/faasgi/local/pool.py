@@ -165,7 +165,13 @@ class InstanceProcess:
         settings = self.pool.settings
         parent, child = socket.socketpair()
         self._spawn_started = time.monotonic()
-        environment = {**os.environ, **settings.environment, "PYTHONUNBUFFERED": "1"}
+        # FAASGI_LOCAL=1 tells an app it runs under the emulator (a dev secret, local tables).
+        environment = {
+            **os.environ,
+            "FAASGI_LOCAL": "1",
+            **settings.environment,
+            "PYTHONUNBUFFERED": "1",
+        }
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
