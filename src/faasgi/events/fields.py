@@ -244,17 +244,6 @@ def normalise_base_path(base_path: str) -> str:
     return "/" + stripped if stripped else ""
 
 
-def epoch_ms(value: Any) -> int | None:
-    """An epoch time in ms from a number or a numeric string; None when absent or not numeric."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def case_variants(name: str, count: int) -> list[str]:
     """`count` spellings of one header name that differ only in letter case.
 
