@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from examples.todolist import fastapi_app, flask_app
 from examples.todolist.backend import Backend
 from examples.todolist.store import TodoStore
 from faasgi import Handler, serverless
+from faasgi.http import Request, Response
 from faasgi.state import DynamoDBStore, MemoryStore, Sessions, Store, ensure_table
 from faasgi.state.dynamodb import dynamodb_client
 from faasgi.testing import SOURCES, FaasClient, FaasResponse
@@ -39,10 +41,15 @@ FRAMEWORKS: dict[str, Callable[[Backend], Any]] = {
 }
 
 #: Every framework through every event source on memory storage, plus a full pass of
-#: each framework on DynamoDB (moto's server, over HTTP) through one source each.
+#: each framework on DynamoDB (moto's server, over HTTP) through one source each, plus the
+#: module-level function of each framework behind `faasgi serve`, over real HTTP.
 DYNAMODB_COMBINATIONS = [
     pytest.param(("flask", "aws-http", "dynamodb"), id="flask-aws-http-dynamodb", marks=SLOW),
     pytest.param(("fastapi", "fc-http", "dynamodb"), id="fastapi-fc-http-dynamodb", marks=SLOW),
+]
+SERVED_COMBINATIONS = [
+    pytest.param((framework, "serve", "dynamodb"), id=f"{framework}-faasgi-serve", marks=SLOW)
+    for framework in FRAMEWORKS
 ]
 COMBINATIONS = [
     *(
@@ -51,6 +58,7 @@ COMBINATIONS = [
         for source in SOURCES
     ),
     *DYNAMODB_COMBINATIONS,
+    *SERVED_COMBINATIONS,
 ]
 #: For the long lists of user mistakes, whose handling does not depend on the event
 #: source: each framework through two sources (four different ones), and one on DynamoDB
@@ -66,14 +74,41 @@ EDGE_COMBINATIONS = [
 edge = pytest.mark.parametrize("combination", EDGE_COMBINATIONS, indirect=True)
 
 
+class ServedClient(FaasClient):
+    """FaasClient's API (and its browser-like cookie jar) over real HTTP to `faasgi serve`."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(None, base_url=url)
+        self.http = httpx.Client(base_url=url, timeout=60)
+
+    def send(self, request: Request) -> tuple[Response, Any]:
+        target = (request.raw_path or "/") + (
+            "?" + request.query_string if request.query_string else ""
+        )
+        answer = self.http.request(
+            request.method,
+            target,
+            headers=[(n, v) for n, v in request.headers if n not in ("host", "content-length")],
+            content=request.body,
+        )
+        self.http.cookies.clear()  # the cookie jar is FaasClient's, as for every source
+        headers = [
+            (name.decode("latin-1").lower(), value.decode("latin-1"))
+            for name, value in answer.headers.raw
+        ]
+        return Response(answer.status_code, headers, answer.content), answer
+
+
 @dataclass
 class Deployment:
     """Storage one function's copies share (and nothing else): `copy()` builds another
-    instance, with its own app, store objects and DynamoDB client, as a cold start would."""
+    instance, with its own app, store objects and DynamoDB client, as a cold start would.
+    A served deployment is the module-level function behind `faasgi serve` at `url`."""
 
     framework: str
     make_stores: Callable[[], tuple[Store, Store]]
     handlers: list[Handler] = field(default_factory=list)
+    url: str = ""
 
     def backend(self) -> Backend:
         todo_store, session_store = self.make_stores()
@@ -89,6 +124,8 @@ class Deployment:
         return handler
 
     def client(self, source: str = "aws-http", handler: Handler | None = None) -> FaasClient:
+        if source == "serve":
+            return ServedClient(self.url)
         return FaasClient(handler or self.copy(), source)
 
 
@@ -169,10 +206,50 @@ def combination(request: pytest.FixtureRequest) -> tuple[str, str, str]:
 
 @pytest.fixture
 def deployment(
-    combination: tuple[str, str, str], make_deployment: Callable[..., Deployment]
+    combination: tuple[str, str, str],
+    make_deployment: Callable[..., Deployment],
+    request: pytest.FixtureRequest,
 ) -> Deployment:
-    framework, _, backend = combination
-    return make_deployment(framework, backend)
+    framework, source, backend = combination
+    made = make_deployment(framework, backend)
+    if source == "serve":
+        made.url = request.getfixturevalue("served_functions")[framework]
+    return made
+
+
+@pytest.fixture(scope="session")
+def served_functions(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
+    """Each framework's module-level `handler` behind `faasgi serve`, on the run's tables,
+    configured as a deployed function (a real session secret, Secure cookies)."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("FAASGI_", "TODO_", "SESSION_"))
+    }
+    environment["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), *sys.path])
+    emulators = {
+        framework: Emulator(
+            f"examples.todolist.{framework}_app:handler",
+            "--dynamodb",
+            dynamodb_tables.endpoint_url,
+            "-e",
+            f"TODO_TABLE={dynamodb_tables.todos}",
+            "-e",
+            f"SESSION_TABLE={dynamodb_tables.sessions}",
+            "-e",
+            f"FAASGI_SESSION_SECRET={SECRET}",
+            "-e",
+            "FAASGI_LOCAL=0",
+            cwd=str(REPOSITORY),
+            env=environment,
+        )
+        for framework in FRAMEWORKS
+    }
+    try:
+        yield {framework: emulator.start() for framework, emulator in emulators.items()}
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
 
 
 @pytest.fixture
