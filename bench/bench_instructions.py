@@ -68,6 +68,9 @@ def main() -> None:
     parser.add_argument("--apps", default="starlette,flask")
     parser.add_argument("--versions", default="v2,v1")
     parser.add_argument("--kind", default="json")
+    parser.add_argument(
+        "--only", help="comma-separated adapters to count (the raw reference is always counted)"
+    )
     options = parser.parse_args()
     for framework in options.apps.split(","):
         names = (
@@ -82,6 +85,9 @@ def main() -> None:
                 "mangum (lifespan auto)",
             ]
         )
+        if options.only:
+            wanted = {"reference (raw)", *options.only.split(",")}
+            names = [name for name in names if name in wanted]
         for version in options.versions.split(","):
             print(
                 f"\n### {framework}, API Gateway {version}, {options.kind}: "

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "quickstart.md"
@@ -69,3 +70,38 @@ def test_the_docs_test_passes(project: Path) -> None:
     finally:
         sys.path.remove(str(project))
         sys.modules.pop("app", None)
+
+
+@pytest.mark.slow
+def test_serve_command_serves_the_app(project: Path) -> None:
+    from faasgi.testing.emulator import Emulator
+
+    serve = next(
+        line.split("#", 1)[0].split()
+        for block in blocks("sh")
+        for line in block.splitlines()
+        if line.startswith("faasgi serve")
+    )
+    environment = {"PYTHONPATH": os.pathsep.join(sys.path)}
+    with Emulator(*serve[2:], "--no-dynamodb", cwd=str(project), env=environment) as emulator:
+        answer = httpx.get(emulator.url + "/hello/world", timeout=30)
+        assert answer.json() == {"hello": "world"}
+        assert answer.headers["x-faasgi-cold"] == "1"
+
+
+@pytest.mark.slow
+def test_package_commands_build_a_zip_that_imports(project: Path) -> None:
+    lines = [
+        line.split("#", 1)[0].strip()
+        for block in blocks("sh")
+        for line in block.splitlines()
+        if line.startswith(("echo ", "faasgi package"))
+    ]
+    requirements, package = lines
+    assert requirements == "echo flask > requirements.txt"
+    (project / "requirements.txt").write_text("flask\n")
+    result = faasgi(project, *package.split()[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    digest, zip_path = result.stdout.strip().splitlines()[-1].split()
+    assert (project / zip_path).is_file() and len(digest) == 64
+    assert "smoke test" in result.stdout + result.stderr
