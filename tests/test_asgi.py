@@ -281,3 +281,25 @@ def test_django_asgi_app(handlers: list[Any]) -> None:
 
     response = client(handlers, asgi_application(), "aws-rest").get("/hello/?name=asgi")
     assert response.json() == {"name": "asgi", "method": "GET", "x": None}
+
+
+def test_running_the_loop_from_inside_itself_fails_instead_of_waiting_forever(
+    handlers: list[Any],
+) -> None:
+    """SIGTERM arriving mid-invocation runs the shutdown inside the invocation's thread."""
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        handler = handlers[0]
+
+        async def nested() -> None:
+            return None
+
+        try:
+            handler.instance.runner.loop.run(nested())
+        except RuntimeError as error:
+            seen.append(str(error))
+        await respond(send)
+
+    client(handlers, app, lifespan="off").get("/")
+    assert seen == ["the instance's event loop is busy in this very thread"]

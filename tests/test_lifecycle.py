@@ -285,3 +285,55 @@ def test_report_line_for_a_real_cold_start_in_a_subprocess(tmp_path: Path) -> No
     ]
     assert [line["cold"] for line in lines] == [True, False]
     assert 0 <= lines[0]["initMs"] < (time.time() - started) * 1000
+
+
+MID_INVOCATION = textwrap.dedent(
+    """
+    import asyncio, sys, faasgi
+    from faasgi.testing import FaasClient
+
+    log = open(sys.argv[1], "a", buffering=1)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            message = await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            log.write("lifespan-shutdown\\n")
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        print("in the invocation", flush=True)
+        await asyncio.sleep(60)
+
+    handler = faasgi.serverless(app)
+
+    @handler.on_shutdown
+    def handler_hook():
+        log.write("handler-hook\\n")
+
+    @faasgi.on_shutdown
+    def process_hook():
+        log.write("process-hook\\n")
+
+    FaasClient(handler).get("/")
+    """
+)
+
+
+@pytest.mark.slow
+def test_sigterm_during_an_asgi_invocation_still_runs_the_hooks_and_exits(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "function.py"
+    script.write_text(MID_INVOCATION)
+    log = tmp_path / "log"
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(log)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "in the invocation"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == -signal.SIGTERM
+    # The loop is busy with the invocation the signal interrupted, so the lifespan cannot
+    # be shut down from inside it; every hook still runs, once.
+    assert log.read_text().splitlines() == ["handler-hook", "process-hook"]

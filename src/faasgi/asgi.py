@@ -82,15 +82,23 @@ class InstanceLoop:
     def __init__(self) -> None:
         self.loop = _EagerLoop()
         self._lock = threading.Lock()
+        self._owner: int | None = None
         self._waiters: set[threading.Event] = set()
         self._waiters_lock = threading.Lock()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         if self._lock.acquire(blocking=False):
+            self._owner = threading.get_ident()
             try:
                 return self._run_owned(coro)
             finally:
+                self._owner = None
                 self._release()
+        if self._owner == threading.get_ident():
+            # Re-entered from the thread that runs the loop: a signal handler (SIGTERM
+            # during an invocation). Waiting for the loop here would wait for ourselves.
+            coro.close()
+            raise RuntimeError("the instance's event loop is busy in this very thread")
         return self._run_shared(coro)
 
     def _run_owned(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -131,12 +139,14 @@ class InstanceLoop:
             while not future.done():
                 wake.clear()
                 if self._lock.acquire(blocking=False):
+                    self._owner = threading.get_ident()
                     try:
                         if not future.done():
                             self.loop.run_until_complete(
                                 asyncio.wrap_future(future, loop=self.loop)
                             )
                     finally:
+                        self._owner = None
                         self._release()
                 elif not future.done():
                     wake.wait()
@@ -153,12 +163,21 @@ class InstanceLoop:
             for waiter in waiters:
                 waiter.set()
 
-    def close(self) -> None:
-        """Cancel what is left, finish async generators and the executor, close the loop."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel what is left, finish async generators and the executor, close the loop.
+
+        Gives up (RuntimeError) rather than wait forever when the loop is busy: in this
+        very thread (a signal handler interrupted an invocation), or past `timeout`.
+        """
         loop = self.loop
         if loop.is_closed():
             return
-        with self._lock:
+        if self._owner == threading.get_ident():
+            raise RuntimeError("the instance's event loop is busy in this very thread")
+        if not self._lock.acquire(timeout=timeout):
+            raise RuntimeError(f"the instance's event loop stayed busy for {timeout:g} s")
+        self._owner = threading.get_ident()
+        try:
             try:
                 pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
                 for task in pending:
@@ -169,6 +188,9 @@ class InstanceLoop:
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
+        finally:
+            self._owner = None
+            self._lock.release()
 
 
 class Lifespan:
