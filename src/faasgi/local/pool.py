@@ -620,6 +620,9 @@ class Pool:
             await asyncio.gather(*(i.stop(grace) for i in list(self.instances.values())))
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                # Python 3.12's gather completes at once when every task is done, so the
+                # discard callbacks may not have run yet: drop finished tasks here.
+                self._tasks.difference_update([task for task in self._tasks if task.done()])
         finally:
             self._closed.set_result(None)
 
