@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 class UsageError(Exception):
     """A command-line mistake: printed without a traceback, exit status 2."""
+
+
+def read_text(path: str) -> str:
+    """A file the user named on the command line; UsageError when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+
+
+def read_json(path: str, text: str | None = None) -> Any:
+    """A JSON file the user named (or `text` read for it, e.g. from stdin); UsageError when
+    it cannot be read or is not JSON."""
+    try:
+        return json.loads(read_text(path) if text is None else text)
+    except ValueError as error:
+        raise UsageError(f"{path}: not JSON ({error})") from None
 
 
 def load_handler(spec: str) -> Any:

@@ -16,7 +16,7 @@ import time
 import traceback
 from typing import Any
 
-from faasgi.cli import UsageError, load_handler
+from faasgi.cli import UsageError, load_handler, read_json, read_text
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -83,11 +83,7 @@ def _event(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if args.event:
         if args.method or args.path:
             raise UsageError("give either --event FILE or METHOD PATH, not both")
-        text = sys.stdin.read() if args.event == "-" else _read(args.event)
-        try:
-            event = json.loads(text)
-        except ValueError as error:
-            raise UsageError(f"{args.event}: not JSON ({error})") from None
+        event = read_json(args.event, sys.stdin.read() if args.event == "-" else None)
         if not isinstance(event, dict):
             raise UsageError(f"{args.event}: an event must be a JSON object")
         fc3 = event.get("version") == "v1" and "rawPath" in event
@@ -107,16 +103,8 @@ def _event(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             raise UsageError(f"a header is 'Name: value', got {line!r}")
         headers.append((name.strip(), value.strip()))
     data = args.data
-    content = _read(data[1:]).encode("utf-8") if data and data.startswith("@") else data
+    content = read_text(data[1:]).encode("utf-8") if data and data.startswith("@") else data
     client = FaasClient(handler=None, source=args.source, base_url="https://localhost")
     request = client.build_request(args.method, args.path, headers=headers, content=content)
     _, build = builder(args.source)
     return build(request, Stamp(time_ms=int(time.time() * 1000))), args.source
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as file:
-            return file.read()
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None

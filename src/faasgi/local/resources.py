@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from faasgi.cli import UsageError
+from faasgi.cli import UsageError, read_json
 
 logger = logging.getLogger("faasgi.local.resources")
 
@@ -52,14 +51,7 @@ def check_tables(tables: Any, origin: str) -> list[TableSpec]:
 
 def load_tables_file(path: str) -> list[TableSpec]:
     """The `--tables FILE`: a JSON list of table names or CreateTable requests."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            tables = json.load(file)
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except ValueError as error:
-        raise UsageError(f"{path}: not JSON ({error})") from None
-    return check_tables(tables, path)
+    return check_tables(read_json(path), path)
 
 
 class LocalResources:

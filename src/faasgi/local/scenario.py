@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from faasgi.cli import UsageError
+from faasgi.cli import UsageError, read_json
 from faasgi.http import Response
 
 #: The keys a step may have.
@@ -86,14 +86,7 @@ class Step:
 
 def load_scenario(path: str) -> list[Step]:
     """The steps of a scenario file; UsageError naming the step and key when it is wrong."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            data = json.load(file)
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except ValueError as error:
-        raise UsageError(f"{path}: not JSON ({error})") from None
-    return parse_scenario(data, path)
+    return parse_scenario(read_json(path), path)
 
 
 def parse_scenario(data: Any, origin: str = "scenario") -> list[Step]:
