@@ -1,6 +1,8 @@
 """Run an ASGI app: one event loop per instance, the lifespan started once per instance
 (mangum starts and stops it on every invocation, its issue #342), one HTTP cycle per
-invocation with the whole body buffered.
+invocation, handed back as a `Reply` as soon as the app starts its response; each body
+chunk reaches the consumer as the app sends it, and the app's code after its last body
+message (Starlette background tasks) runs only when the consumer calls `close()`.
 
 Never creates a loop per call (`asyncio.run` per invocation breaks loop-bound clients).
 """
@@ -11,13 +13,13 @@ import asyncio
 import logging
 import threading
 from asyncio import events as asyncio_events
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, MutableMapping
 from contextvars import Context
 from types import CoroutineType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from faasgi.errors import AppNotReady
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Reply, Request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,7 +49,7 @@ class _EagerLoop(asyncio.SelectorEventLoop):
     """
 
     _capture: list[tuple[Callable[..., object], tuple[Any, ...], Context | None]] | None = None
-    scheduled = 0
+    _ready: Any  # BaseEventLoop's deque of callbacks ready to run (CPython 3.10-3.14)
 
     def call_soon(  # type: ignore[override]
         self, callback: Callable[..., object], *args: Any, context: Context | None = None
@@ -59,7 +61,6 @@ class _EagerLoop(asyncio.SelectorEventLoop):
             self._capture = None
             capture.append((callback, args, context))
             return None  # type: ignore[return-value]
-        self.scheduled += 1
         return super().call_soon(callback, *args, context=context)
 
 
@@ -69,6 +70,29 @@ async def _one_turn() -> None:
 
 async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+async def _started(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    task = asyncio.get_running_loop().create_task(coro)
+    await asyncio.sleep(0)  # its first step, as the eager path gives it
+    return task
+
+
+async def _finish(task: asyncio.Task[Any], timeout: float | None) -> bool:
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if done:
+        return True
+    task.cancel()
+    await asyncio.wait({task})
+    return False
+
+
+async def _release_and_finish(
+    task: asyncio.Task[Any], waiting: asyncio.Future[None], timeout: float | None
+) -> bool:
+    if not waiting.done():
+        waiting.set_result(None)
+    return await _finish(task, timeout)
 
 
 class InstanceLoop:
@@ -102,6 +126,13 @@ class InstanceLoop:
         return self._run_shared(coro)
 
     def _run_owned(self, coro: Coroutine[Any, Any, T]) -> T:
+        task = self._step_eagerly(coro)
+        if task.done():
+            return task.result()
+        return self.loop.run_until_complete(task)
+
+    def _step_eagerly(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Create the task and run its first step at once (the loop's lock is held)."""
         loop = self.loop
         first_step: list[tuple[Callable[..., object], tuple[Any, ...], Context | None]] = []
         loop._capture = first_step
@@ -109,9 +140,8 @@ class InstanceLoop:
             task = loop.create_task(coro)
         finally:
             loop._capture = None
-        if first_step:
+        if first_step:  # _call_directly, inlined: this is every invocation's path
             callback, args, context = first_step[0]
-            scheduled = loop.scheduled
             outer = asyncio_events._get_running_loop()
             asyncio_events._set_running_loop(loop)
             try:
@@ -121,13 +151,79 @@ class InstanceLoop:
                     context.run(callback, *args)
             finally:
                 asyncio_events._set_running_loop(outer)
-            if task.done():
-                if loop.scheduled != scheduled:
-                    # The app scheduled callbacks or tasks: give them the turn of the loop
-                    # they would have had.
-                    loop.run_until_complete(_one_turn())
-                return task.result()
-        return loop.run_until_complete(task)
+            if loop._ready and task.done():
+                # The app scheduled callbacks or tasks: give them the turn of the loop they
+                # would have had.
+                loop.run_until_complete(_one_turn())
+        return task
+
+    def _call_directly(
+        self,
+        step: tuple[Callable[..., object], tuple[Any, ...], Context | None],
+        task: asyncio.Task[Any],
+    ) -> None:
+        loop = self.loop
+        callback, args, context = step
+        outer = asyncio_events._get_running_loop()
+        asyncio_events._set_running_loop(loop)
+        try:
+            if context is None:
+                callback(*args)
+            else:
+                context.run(callback, *args)
+        finally:
+            asyncio_events._set_running_loop(outer)
+        if task.done() and loop._ready:
+            # The app scheduled callbacks or tasks: give them the turn of the loop they
+            # would have had.
+            loop.run_until_complete(_one_turn())
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Start `coro` as a task and run it as far as it goes without waiting; the caller
+        drives it on with `run(...)` or `resume(...)`."""
+        if self._lock.acquire(blocking=False):
+            self._owner = threading.get_ident()
+            try:
+                return self._step_eagerly(coro)
+            finally:
+                self._owner = None
+                self._release()
+        if self._owner == threading.get_ident():
+            coro.close()
+            raise RuntimeError("the instance's event loop is busy in this very thread")
+        return self._run_shared(_started(coro))
+
+    def resume(
+        self,
+        task: asyncio.Task[Any],
+        waiting: asyncio.Future[None],
+        budget: Callable[[], float | None] | None,
+    ) -> bool:
+        """Resolve the future `task` waits on and run the task to its end, for at most
+        `budget()` seconds (then cancel it). True when it ended in time."""
+        if self._lock.acquire(blocking=False):
+            self._owner = threading.get_ident()
+            try:
+                loop = self.loop
+                wakeup: list[tuple[Callable[..., object], tuple[Any, ...], Context | None]] = []
+                loop._capture = wakeup
+                try:
+                    waiting.set_result(None)
+                finally:
+                    loop._capture = None
+                if wakeup:
+                    self._call_directly(wakeup[0], task)
+                if task.done():
+                    return True
+                timeout = budget() if budget is not None else None
+                return loop.run_until_complete(_finish(task, timeout))
+            finally:
+                self._owner = None
+                self._release()
+        if self._owner == threading.get_ident():
+            raise RuntimeError("the instance's event loop is busy in this very thread")
+        timeout = budget() if budget is not None else None
+        return self._run_shared(_release_and_finish(task, waiting, timeout))
 
     def _run_shared(self, coro: Coroutine[Any, Any, T]) -> T:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -315,19 +411,43 @@ class Lifespan:
             future.set_result((outcome, str(message.get("message", ""))))
 
 
-class HTTPCycle:
-    """One request/response exchange with the app; the response is buffered whole."""
+class HTTPCycle(Reply):
+    """One request/response exchange with the app, consumed as a `Reply`.
 
-    __slots__ = ("_body", "_disconnect", "_request_sent", "chunks", "complete", "headers", "status")
+    `send` only records what the app sends and wakes a waiting consumer; the consumer
+    drives the loop (`InstanceLoop.run`) while it waits for more. The last body message
+    suspends the app until `close()`: what the app does after its response runs after the
+    consumer has delivered it.
+    """
 
-    def __init__(self, body: bytes) -> None:
+    __slots__ = (
+        "_body",
+        "_chunks",
+        "_disconnect",
+        "_instance_loop",
+        "_released",
+        "_request_sent",
+        "_wake",
+        "complete",
+        "hold",
+        "task",
+    )
+
+    def __init__(self, body: bytes, instance_loop: InstanceLoop, hold: bool) -> None:
+        self.status = 0  # set by 'http.response.start'
+        self.headers = []
+        self.omit_body = False
         self._body = body
+        self._instance_loop = instance_loop
         self._request_sent = False
         self._disconnect: asyncio.Future[None] | None = None
-        self.status: int | None = None
-        self.headers: Headers = []
-        self.chunks: list[bytes] = []
+        self._released: asyncio.Future[None] | None = None
+        self._wake: asyncio.Future[None] | None = None
+        self._chunks: list[bytes] = []
         self.complete = False
+        #: Suspend the app at its last body message until `close()`.
+        self.hold = hold
+        self.task: asyncio.Task[None] | None = None
 
     async def receive(self) -> Message:
         if not self._request_sent:
@@ -336,14 +456,35 @@ class HTTPCycle:
         # The client has sent everything; it "leaves" only once the response is complete.
         if not self.complete:
             if self._disconnect is None:
-                self._disconnect = asyncio.get_running_loop().create_future()
+                self._disconnect = self._instance_loop.loop.create_future()
             await self._disconnect
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
-        if kind == "http.response.start":
-            if self.status is not None:
+        if kind == "http.response.body":
+            if not self.status:
+                raise RuntimeError("'http.response.body' sent before 'http.response.start'")
+            if self.complete:
+                raise RuntimeError("'http.response.body' sent after the response was complete")
+            body = message.get("body", b"")
+            if body:
+                self._chunks.append(bytes(body))
+            if message.get("more_body", False):
+                if body and self._wake is not None:
+                    self._notify()
+                return
+            self.complete = True
+            if self._disconnect is not None and not self._disconnect.done():
+                self._disconnect.set_result(None)
+            if self._wake is not None:
+                self._notify()
+            if self.hold:
+                # Work after the response waits until the consumer has delivered it.
+                released = self._released = self._instance_loop.loop.create_future()
+                await released
+        elif kind == "http.response.start":
+            if self.status != 0:
                 raise RuntimeError("'http.response.start' sent twice")
             self.status = int(message["status"])
             names = _RESPONSE_NAMES
@@ -356,31 +497,130 @@ class HTTPCycle:
                 self.headers = [
                     (names.get(name) or _response_name(name), _text(value)) for name, value in raw
                 ]
-        elif kind == "http.response.body":
-            if self.status is None:
-                raise RuntimeError("'http.response.body' sent before 'http.response.start'")
-            if self.complete:
-                raise RuntimeError("'http.response.body' sent after the response was complete")
-            body = message.get("body", b"")
-            if body:
-                self.chunks.append(bytes(body))
-            if not message.get("more_body", False):
-                self.complete = True
-                if self._disconnect is not None and not self._disconnect.done():
-                    self._disconnect.set_result(None)
+            if self._wake is not None:
+                self._notify()
         else:
             raise RuntimeError(f"unsupported ASGI message type {kind!r}")
 
-    def response(self) -> Response:
-        if self.status is None:
-            raise RuntimeError("the ASGI app returned without sending 'http.response.start'")
+    # -- the consumer's side (any thread) ---------------------------------------------------
+
+    def _notify(self, _: object = None) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        # Checked on the loop's thread: nothing the app sends in between is missed.
+        while not condition():
+            self._wake = self._instance_loop.loop.create_future()
+            try:
+                await self._wake
+            finally:
+                self._wake = None
+
+    def _wait(self, condition: Callable[[], bool]) -> None:
+        task = self.task
+        assert task is not None
+        if not condition():
+            self._instance_loop.run(self._until(condition))
+
+    def _failed(self) -> BaseException:
+        """Why the app stopped before its response was complete."""
+        task = self.task
+        assert task is not None and task.done()
+        if task.cancelled():
+            return asyncio.CancelledError()
+        error = task.exception()
+        if error is not None:
+            return error
+        if not self.status:
+            return RuntimeError("the ASGI app returned without sending 'http.response.start'")
+        return RuntimeError(
+            "the ASGI app returned before its last 'http.response.body' (more_body=False)"
+        )
+
+    def _produce(self) -> Iterator[bytes]:
+        task = self.task
+        assert task is not None
+        while True:
+            chunks = self._chunks
+            if chunks:
+                self._chunks = []
+                yield from chunks
+            elif self.complete:
+                return
+            elif task.done():
+                raise self._failed()
+            else:
+                self._wait(lambda: bool(self._chunks) or self.complete or task.done())
+
+    def body(self) -> bytes:
         if not self.complete:
-            raise RuntimeError(
-                "the ASGI app returned before its last 'http.response.body' (more_body=False)"
+            task = self.task
+            assert task is not None
+            self._wait(lambda: self.complete or task.done())
+            if not self.complete:
+                raise self._failed()
+        chunks = self._chunks
+        if self.omit_body:
+            return b""
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def close(self, budget: Callable[[], float | None] | None = None) -> None:
+        task = self.task
+        if task is None:
+            return
+        self.task = None
+        released = self._released
+        if released is None and task.done():  # the common case: nothing left to run
+            if not task.cancelled() and task.exception() is not None:
+                self._log_late_error(task)
+            return
+        try:
+            if task.done() and released is not None and not released.done():
+                # The last body came from another task of the app's: let that one finish.
+                self._instance_loop.run(_release(released))
+            if not task.done():
+                if released is not None:
+                    ended = self._instance_loop.resume(task, released, budget)
+                elif self.complete:  # not held: the app already runs its work after it
+                    timeout = budget() if budget is not None else None
+                    ended = self._instance_loop.run(_finish(task, timeout))
+                else:
+                    # The consumer gave up before the response was complete (an error while
+                    # delivering it): the app's task has nothing left to do for anyone.
+                    ended = True
+                    self._instance_loop.run(_cancelled(task))
+                if not ended:
+                    logger.warning("work after the response was cut at the invocation's deadline")
+                    return
+            if task.cancelled():
+                return
+            error = task.exception()
+        except Exception:
+            logger.exception("the ASGI app's work after its response could not run")
+            return
+        if error is not None:
+            self._log_late_error(task)
+
+    def _log_late_error(self, task: asyncio.Task[None]) -> None:
+        error = task.exception()
+        if error is not None and self.complete:
+            # mangum PR #214: a complete response stands even if work after it fails.
+            logger.error(
+                "the ASGI app raised after its response was complete",
+                exc_info=(type(error), error, error.__traceback__),
             )
-        chunks = self.chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return Response(self.status, self.headers, body)
+
+
+async def _release(released: asyncio.Future[None]) -> None:
+    released.set_result(None)
+    await asyncio.sleep(0)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.wait({task})
 
 
 #: "content-type" <-> b"content-type", memoised in both directions: names repeat.
@@ -462,16 +702,22 @@ class ASGIRunner:
         }
         return scope
 
-    def __call__(self, request: Request, invocation: Any) -> Response:
-        cycle = HTTPCycle(request.body)
-        call = self.app(self.scope(request, invocation), cycle.receive, cycle.send)
+    def __call__(self, request: Request, invocation: Any, hold: bool = True) -> HTTPCycle:
+        """Run the app until it starts its response. With `hold`, its work after the last
+        body message waits for `close()`; without, it runs straight on (a managed runtime
+        answers only when the handler returns, so the order is not observable there)."""
+        cycle = HTTPCycle(request.body, self.loop, hold)
+        call: Any = self.app(self.scope(request, invocation), cycle.receive, cycle.send)
         if call.__class__ is not CoroutineType:  # any awaitable may serve as an ASGI app
             call = _awaited(call)
-        try:
-            self.loop.run(cast("Coroutine[Any, Any, None]", call))
-        except (Exception, asyncio.CancelledError):
-            if not cycle.complete:
-                raise
-            # mangum PR #214: a complete response stands even if work after it fails.
-            logger.exception("the ASGI app raised after its response was complete")
-        return cycle.response()
+        task = cycle.task = self.loop.start(call)
+        if not cycle.status:
+            if not task.done():
+                task.add_done_callback(cycle._notify)
+                cycle._wait(lambda: cycle.status != 0 or task.done())
+            if not cycle.status:
+                cycle.task = None
+                raise cycle._failed()
+        elif not cycle.complete and not task.done():
+            task.add_done_callback(cycle._notify)  # wakes a consumer waiting for chunks
+        return cycle
