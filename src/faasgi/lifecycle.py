@@ -297,6 +297,12 @@ class _Process:
                     self._previous_sigterm = _signal.signal(_signal.SIGTERM, self._on_sigterm)
                 except (ValueError, OSError):  # embedded interpreters may refuse
                     self._previous_sigterm = None
+            if "AWS_LAMBDA_RUNTIME_API" in os.environ and "FAASGI_RUNTIME" not in os.environ:
+                # On AWS's managed runtime: make Lambda send SIGTERM (faasgi.runtime
+                # registers by itself, before its first /next).
+                from faasgi.runtime.extension import register_on_managed_runtime
+
+                register_on_managed_runtime()
 
     def shutdown(self) -> None:
         with self._lock:
