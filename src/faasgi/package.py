@@ -37,6 +37,7 @@ from faasgi.packaging.ignore import Ignore
 from faasgi.packaging.install import PipOptions, install
 from faasgi.packaging.limits import MB, Limit, check, limits_for, megabytes
 from faasgi.packaging.requirements import Requirements, find
+from faasgi.packaging.runtime_scripts import runtime_script_entries
 from faasgi.packaging.smoke import run as smoke_test
 from faasgi.packaging.target import ARCHES, DEFAULT_PYTHON, PLATFORMS, Target
 
@@ -138,7 +139,8 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             shown = requirements.origin or "no requirements.txt or pyproject.toml dependencies"
             print(f"  requirements: none ({shown})", file=out)
         project = project_entries(root, Ignore.for_project(root), skip=[output])
-        entries = combine(project, vendored_faasgi(), *installed)
+        scripts = runtime_script_entries(target.platform, project)
+        entries = combine(project, vendored_faasgi(), scripts, *installed)
         _require_module(spec, entries, root)
         if args.compile:
             compiled = compile_entries(entries)

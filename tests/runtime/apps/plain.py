@@ -22,6 +22,6 @@ def handler(event: Any, context: Any) -> Any:
         "log_stream_name": context.log_stream_name,
         "remaining_positive": context.get_remaining_time_in_millis() > 0,
         "client_context_custom": getattr(context.client_context, "custom", None),
-        "identity_id": context.identity.cognito_identity_id,
+        "identity_id": getattr(context.identity, "cognito_identity_id", None),
         "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
     }
