@@ -134,7 +134,8 @@ class RuntimeAPIServer(ThreadingHTTPServer):
     # -- the test's side ----------------------------------------------------------------------
 
     def start(self) -> RuntimeAPIServer:
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # A short poll interval: close() waits for the serving loop to notice.
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -335,13 +336,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _response(self, request_id: str) -> None:
         mode = self.headers.get("Lambda-Runtime-Function-Response-Mode")
         chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
-        claimed = self.server.claim(request_id)
-        if isinstance(claimed, tuple) or (mode is not None and mode.lower() != "streaming"):
+        if mode is not None and mode.lower() != "streaming":
             self._read_body()
-            if isinstance(claimed, tuple):
-                self._refuse(*claimed)
-            else:
-                self._refuse(400, "InvalidFunctionResponseMode", f"bad response mode {mode!r}")
+            self._refuse(400, "InvalidFunctionResponseMode", f"bad response mode {mode!r}")
+            return
+        claimed = self.server.claim(request_id)
+        if isinstance(claimed, tuple):
+            self._read_body()
+            self._refuse(*claimed)
             return
         outcome = claimed.outcome
         outcome.headers = {name.lower(): value for name, value in self.headers.items()}
