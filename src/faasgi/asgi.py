@@ -187,7 +187,9 @@ class InstanceLoop:
                 return self._step_eagerly(coro)
             finally:
                 self._owner = None
-                self._release()
+                self._lock.release()  # self._release(), inlined: every invocation's path
+                if self._waiters:
+                    self._wake_waiters()
         if self._owner == threading.get_ident():
             coro.close()
             raise RuntimeError("the instance's event loop is busy in this very thread")
@@ -254,10 +256,13 @@ class InstanceLoop:
     def _release(self) -> None:
         self._lock.release()
         if self._waiters:
-            with self._waiters_lock:
-                waiters = list(self._waiters)
-            for waiter in waiters:
-                waiter.set()
+            self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        with self._waiters_lock:
+            waiters = list(self._waiters)
+        for waiter in waiters:
+            waiter.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Cancel what is left, finish async generators and the executor, close the loop.
@@ -437,6 +442,7 @@ class HTTPCycle(Reply):
         self.status = 0  # set by 'http.response.start'
         self.headers = []
         self.omit_body = False
+        self.work_left = True
         self._body = body
         self._instance_loop = instance_loop
         self._request_sent = False
@@ -561,6 +567,18 @@ class HTTPCycle(Reply):
             self._wait(lambda: self.complete or task.done())
             if not self.complete:
                 raise self._failed()
+        ended = self.task
+        if not self.hold and ended is not None and ended.done():
+            # The app ran to its end with its response (a managed runtime): close() now,
+            # in line, rather than in a call of its own later.
+            self.task = None
+            self.work_left = False
+            try:
+                failed = ended.exception() is not None
+            except asyncio.CancelledError:
+                failed = False
+            if failed:
+                self._log_late_error(ended)
         chunks = self._chunks
         if self.omit_body:
             return b""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent, UnsupportedEvent
-from faasgi.http import FixedReply, Reply, Request
+from faasgi.http import FixedReply, Reply, Request, Response
 from faasgi.interface import Interface, interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, shutdown_process
 from faasgi.report import add_server_timing, enable_report, report, report_logger
@@ -181,7 +181,7 @@ class Handler:
                 raise UnsupportedEvent(f"an event must be a JSON object, got {kind}")
         if "REQUEST_METHOD" in event and callable(context):
             # FC 2.0 calls HTTP functions as handler(environ, start_response).
-            return self._serve_fc_wsgi(event, context)
+            return self._serve_fc_wsgi(event, context, sink)
         # An instance sees one source: try the last one found before asking the detector.
         shape = self._last_shape
         if shape is not None and shape(event):
@@ -219,9 +219,16 @@ class Handler:
                     reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, instance.init_ms)
-            result = sink.http(reply, source, event)
+            if sink is self._sink:  # Sink.http, inlined: the managed runtimes' path
+                try:
+                    response = Response(reply.status, reply.headers, reply.body())
+                except Exception:
+                    response = sink.failed(reply)
+                result = source.render(response, event, self.codec)
+            else:
+                result = sink.http(reply, source, event)
         finally:
-            if reply is not None:
+            if reply is not None and reply.work_left:
                 reply.close(invocation.after_response_budget)
             if invocation.after:
                 finish(invocation, runner)
@@ -251,7 +258,12 @@ class Handler:
         self._detect = self._detector = detector
         return detector(event)
 
-    def _serve_fc_wsgi(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Any:
+    def _serve_fc_wsgi(
+        self, environ: Mapping[str, Any], start_response: Callable[..., Any], sink: Sink
+    ) -> Any:
+        """FC 2.0 and the FC custom runtime: a PEP 3333 environ in; with the default sink
+        the buffered answer goes to `start_response`, any other sink gets the reply (with
+        `faasgi.events.fc_wsgi` as its source) to stream it."""
         from faasgi.events import fc_wsgi  # FC 2.0 only
 
         runner = self._runner or self._ready()
@@ -262,22 +274,27 @@ class Handler:
         try:
             request = fc_wsgi.parse(environ, self.base_path)
             try:
-                reply = runner(request, invocation, False)
+                reply = runner(request, invocation, sink.delivers_early)
             except Exception:
                 reply = self._app_failed(request, invocation)
             if request.method == "HEAD":
                 reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, self.instance.init_ms)
-            response = self._sink.buffer(reply)
+            if sink is self._sink:
+                response = sink.buffer(reply)
+                answer = fc_wsgi.respond(response, start_response)
+            else:
+                # fc_wsgi has NAME but no render(): a streaming sink never renders.
+                answer = sink.http(reply, fc_wsgi, environ)  # type: ignore[arg-type]
         finally:
             if reply is not None:
                 reply.close(invocation.after_response_budget)
             finish(invocation, runner)
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
-            report(invocation, response.status, self.instance.init_ms)
-        return fc_wsgi.respond(response, start_response)
+            report(invocation, reply.status, self.instance.init_ms)
+        return answer
 
 
 def _load(raw: bytes | bytearray | str) -> Event:
