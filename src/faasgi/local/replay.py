@@ -1,0 +1,103 @@
+"""`faasgi replay DIR --against MODULE:HANDLER`: play back what `faasgi serve --record DIR`
+wrote, in order, through one in-process instance of the handler, and show the first
+answer that differs from the recorded one. The regression test a click-through gives.
+
+Answers are compared as `faasgi check` compares them (status, location, body with
+generated values masked: scenario.comparable); answers of non-HTTP invocations as JSON
+with the same masking. Exit status 1 when an answer differs, 0 when none does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from faasgi.cli import UsageError, load_handler, read_json
+from faasgi.events import Detector
+from faasgi.local.scenario import comparable, mask_json, unified_diff
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", help="what faasgi serve --record DIR wrote")
+    parser.add_argument(
+        "--against", required=True, metavar="MODULE:HANDLER", help="the handler to replay on"
+    )
+    parser.add_argument(
+        "--function", help="replay only the invocations of this function (template name)"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    folder = Path(args.directory)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder written by faasgi serve --record")
+    files = sorted(p for p in folder.glob("*.json") if p.name[:6].isdigit())
+    records = [(path, read_json(str(path))) for path in files]
+    if args.function:
+        records = [(p, r) for p, r in records if r.get("function") == args.function]
+    if not records:
+        raise UsageError(f"no recorded invocations in {folder}")
+    handler = load_handler(args.against)
+    detect = Detector()
+    for number, (path, record) in enumerate(records, 1):
+        if record.get("failure") not in (None, "error"):
+            continue  # a timeout or crash has no answer to compare
+        event = record["event"]
+        source = detect(event) if isinstance(event, dict) else None
+        fc = record.get("source", "").startswith("fc")
+        got = _invoke(handler, event, fc, float(record.get("timeout", 60)))
+        expected_text, got_text = (
+            _comparable(source, record.get("answer")),
+            _comparable(source, got),
+        )
+        if expected_text != got_text:
+            where = f"{path.name}: {_what(event)}"
+            print(f"faasgi replay: answer {number} of {len(records)} differs ({where})")
+            print(unified_diff(expected_text, got_text, "recorded", args.against), end="")
+            return 1
+    print(f"faasgi replay: {len(records)} recorded answers, the same from {args.against}")
+    return 0
+
+
+def _invoke(handler: Any, event: Any, fc: bool, timeout: float) -> Any:
+    from faasgi.contexts import FCContext, LambdaContext
+
+    request_id = str(uuid.uuid4())
+    try:
+        if fc:
+            payload = json.dumps(event).encode("utf-8")
+            return handler(
+                payload, FCContext(request_id=request_id, timeout=max(1, round(timeout)))
+            )
+        return handler(event, LambdaContext(aws_request_id=request_id, timeout_s=timeout))
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        return {"errorMessage": str(error), "errorType": type(error).__name__}
+
+
+def _comparable(source: Any, answer: Any) -> str:
+    if isinstance(answer, dict) and "errorType" in answer:
+        return json.dumps({"error": answer["errorType"], "message": answer.get("errorMessage")})
+    if source is not None:
+        try:
+            return comparable(source.read_response(answer))
+        except Exception:  # not an answer this source can read: compare it as JSON
+            pass
+    return json.dumps(mask_json(answer), indent=2, sort_keys=True)
+
+
+def _what(event: Any) -> str:
+    if not isinstance(event, dict):
+        return "an invocation"
+    context = event.get("requestContext") or {}
+    method = event.get("httpMethod") or (context.get("http") or {}).get("method")
+    path = event.get("rawPath") or event.get("path")
+    return f"{method} {path}" if method and path else "an invocation"
+
+
+__all__ = ["configure", "main"]
