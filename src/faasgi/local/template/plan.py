@@ -211,8 +211,8 @@ class Plan:
                 lines.append(f"  authorizer {name}: JWT from {authorizer.issuer}, keys {keys}")
             else:
                 lines.append(
-                    f"  authorizer {name}: Lambda {authorizer.kind.upper()} -> {authorizer.function}, "
-                    f"cached {authorizer.ttl} s"
+                    f"  authorizer {name}: Lambda {authorizer.kind.upper()} -> "
+                    f"{authorizer.function}, cached {authorizer.ttl} s"
                 )
         resources = self.resources
         if resources.endpoint_url is None:
@@ -224,10 +224,8 @@ class Plan:
                 lines.append(f"  tables     {', '.join(resources.tables)}")
         if args.record:
             lines.append(f"  record     every event and answer into {args.record}")
-        for note in project.notes:
-            lines.append(f"  note       {note}")
-        for item in project.not_emulated:
-            lines.append(f"  not emulated: {item}")
+        lines.extend(f"  note       {note}" for note in project.notes)
+        lines.extend(f"  not emulated: {item}" for item in project.not_emulated)
         lines.append("  Ctrl-C stops it: instances get SIGTERM and run their shutdown hooks.")
         return "\n".join(lines)
 
