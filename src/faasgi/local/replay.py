@@ -5,12 +5,17 @@ answer that differs from the recorded one. The regression test a click-through g
 Answers are compared as `faasgi check` compares them (status, location, body with
 generated values masked: scenario.comparable); answers of non-HTTP invocations as JSON
 with the same masking. Exit status 1 when an answer differs, 0 when none does.
+
+The handler runs as under `faasgi serve`: `FAASGI_LOCAL=1`, a fresh local DynamoDB
+(moto's, unless `--dynamodb URL` or `--no-dynamodb`) with the tables its
+`faasgi_tables()` and `--tables` name, and `-e` variables.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 import uuid
@@ -19,7 +24,9 @@ from typing import Any
 
 from faasgi.cli import UsageError, load_handler, read_json
 from faasgi.events import Detector
+from faasgi.local.resources import check_tables
 from faasgi.local.scenario import comparable, mask_json, unified_diff
+from faasgi.local.worker import declared_tables
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +37,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--function", help="replay only the invocations of this function (template name)"
     )
+    parser.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the handler (repeatable)",
+    )
+    parser.add_argument("--dynamodb", metavar="URL", help="use this DynamoDB, not moto's")
+    parser.add_argument("--no-dynamodb", action="store_true", help="start no DynamoDB")
+    parser.add_argument("--tables", metavar="FILE", help="JSON list of tables to create")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -42,7 +60,28 @@ def main(args: argparse.Namespace) -> int:
         records = [(p, r) for p, r in records if r.get("function") == args.function]
     if not records:
         raise UsageError(f"no recorded invocations in {folder}")
-    handler = load_handler(args.against)
+    from faasgi.local.resources import LocalResources, load_tables_file
+
+    environment = {}
+    for pair in args.env:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"an environment variable is NAME=VALUE, got {pair!r}")
+        environment[name] = value
+    tables = load_tables_file(args.tables) if args.tables else []
+    resources = LocalResources(args.dynamodb, dynamodb=not args.no_dynamodb, tables=tables)
+    resources.start()
+    try:
+        os.environ.update({"FAASGI_LOCAL": "1", **resources.environment, **environment})
+        handler = load_handler(args.against)
+        module = sys.modules[args.against.partition(":")[0]]
+        resources.create(check_tables(declared_tables(module), "faasgi_tables()"))
+        return _replay(records, handler, args.against)
+    finally:
+        resources.stop()
+
+
+def _replay(records: list[tuple[Path, Any]], handler: Any, spec: str) -> int:
     detect = Detector()
     for number, (path, record) in enumerate(records, 1):
         if record.get("failure") not in (None, "error"):
@@ -58,9 +97,9 @@ def main(args: argparse.Namespace) -> int:
         if expected_text != got_text:
             where = f"{path.name}: {_what(event)}"
             print(f"faasgi replay: answer {number} of {len(records)} differs ({where})")
-            print(unified_diff(expected_text, got_text, "recorded", args.against), end="")
+            print(unified_diff(expected_text, got_text, "recorded", spec), end="")
             return 1
-    print(f"faasgi replay: {len(records)} recorded answers, the same from {args.against}")
+    print(f"faasgi replay: {len(records)} recorded answers, the same from {spec}")
     return 0
 
 
