@@ -74,6 +74,7 @@ def test_routes_authorizers_schedules_and_async_settings_are_read() -> None:
         Route("http", "ServerlessHttpApi", "GET", "/open/{id}", "$default", "2.0"),
         Route("http", "Api", "GET", "/jwt", "$default", "2.0", "Api.Jwt", ("todo.read",)),
         Route("rest", "Rest", "ANY", "/rest/{proxy+}", "dev", "1.0", "Rest.Token"),
+        Route("url", "Echo-url", "ANY", "$default"),
     ]
     jwt_authorizer = project.authorizers["Api.Jwt"]
     assert (jwt_authorizer.kind, jwt_authorizer.issuer, jwt_authorizer.audience) == (

@@ -98,6 +98,13 @@ def test_an_http_api_route_sends_its_route_key_and_path_parameters(served: Serve
     assert body["cwd"] == str(PROJECT)  # the function runs from its CodeUri
 
 
+def test_a_function_url_has_its_own_port_and_takes_every_path(served: Served) -> None:
+    url = served.emulator.wait_for(r"port       (http://\S+): the Function URL of Echo").group(1)
+    answer = httpx.post(url + "/any/path?x=1", timeout=30)
+    assert answer.status_code == 200
+    assert (answer.json()["routeKey"], answer.json()["version"]) == ("$default", "2.0")
+
+
 def test_requests_matching_no_route_get_the_platforms_answer(served: Served) -> None:
     # An HTTP API is on this port: 404 {"message":"Not Found"}; the function is not called.
     answer = served.http.post("/open/42")

@@ -58,7 +58,10 @@ class Plan:
         groups: list[tuple[str, list[tuple[Route, Function]]]] = []
         if api_routes:
             groups.append(("API", api_routes))
-        groups.extend((name, routes) for name, routes in own.items())
+        groups.extend(
+            (f"{_KIND_NAMES[routes[0][0].kind]} of {routes[0][1].name}", routes)
+            for routes in own.values()
+        )
         for index, (label, routes) in enumerate(groups):
             port = self.args.port if index == 0 else 0
             self.ports.append((label, listen(host, port), routes))
@@ -204,7 +207,7 @@ class Plan:
             if routes is None:
                 lines.append(f"  invoke     {url} (Lambda Invoke API: boto3 / aws --endpoint-url)")
             else:
-                lines.append(f"  {label}: {url}")
+                lines.append(f"  port       {url}: the {label}")
         for name, authorizer in project.authorizers.items():
             if authorizer.kind == "jwt":
                 keys = args.jwks or "none given (--jwks): every token is refused"
