@@ -118,3 +118,43 @@ def test_a_policy_answer_must_allow_the_route() -> None:
         with pytest.raises(Refused) as refused:
             check(authorizers(StandIn(answer), simple=False), request())
         assert refused.value.status == 403
+
+
+def test_jwks_come_from_a_file_or_a_loopback_url_never_from_elsewhere(tmp_path: Path) -> None:
+    jwt = pytest.importorskip("jwt")
+    import http.server
+    import threading
+
+    from faasgi.local.authorizers import KeySource
+
+    from .conftest import ISSUER, Keys
+
+    keys = Keys(tmp_path)
+    with pytest.raises(ValueError, match="on this machine"):
+        KeySource("https://issuer.example.com/.well-known/jwks.json")
+    body = keys.jwks_path.read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        token = keys.token()
+        for source in (KeySource(str(keys.jwks_path)), KeySource(url)):
+            key = source.key(token)
+            claims = jwt.decode(token, key, algorithms=["RS256"], audience="todo-app")
+            assert claims["iss"] == ISSUER
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -76,6 +76,25 @@ def test_the_sam_template_serves_as_shown_and_the_aws_cli_invokes_it(tmp_path: P
         # The generated table port differs per run; everything else reads as documented.
         assert banner == [normalised(line) for line in shown_banner()]
         assert httpx.get(emulator.url + "/", timeout=30).status_code == 200
+        # The template's tables exist in the local DynamoDB with their keys and TTL.
+        import boto3
+
+        endpoint = emulator.wait_for(r"DynamoDB   (http://\S+)").group(1)
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        for table in ("TodoTable", "SessionTable"):
+            keys = dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+            assert {(k["AttributeName"], k["KeyType"]) for k in keys} == {
+                ("pk", "HASH"),
+                ("sk", "RANGE"),
+            }
+            ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+            assert ttl["AttributeName"] == "expires_at"
         if shutil.which("aws") is None:
             pytest.skip("the AWS CLI is not installed")
         invoke_url = emulator.wait_for(r"invoke     (http://\S+)").group(1)

@@ -92,6 +92,7 @@ def test_routes_authorizers_schedules_and_async_settings_are_read() -> None:
     assert echo.schedules == [
         Schedule("Nightly", "Schedule", "rate(1 day)", '{"job": "nightly"}', True)
     ]
+    assert project.schedules() == [(echo.schedules[0], echo)]
     assert echo.async_config == AsyncConfig(1, 120, None, "arn:aws:sqs:us-east-1:123456789012:Jobs")
     assert any("event Queue: SQS events" in line for line in project.not_emulated)
     simple = next(t for t in project.tables if t["TableName"] == "Items")

@@ -123,6 +123,10 @@ class Project:
     def routes(self) -> list[tuple[Route, Function]]:
         return [(route, fn) for fn in self.functions.values() for route in fn.routes]
 
+    def schedules(self) -> list[tuple[Schedule, Function]]:
+        """Every timer of the template, with its function: for the async engine."""
+        return [(item, fn) for fn in self.functions.values() for item in fn.schedules]
+
 
 def split_handler(dotted: str) -> str:
     """Lambda's and FC's `module.attribute` (split at the last dot) as MODULE:ATTRIBUTE."""
