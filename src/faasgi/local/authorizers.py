@@ -32,6 +32,7 @@ UNAUTHORIZED = (401, "Unauthorized")
 FORBIDDEN = (403, "Forbidden")
 REST_DENIED = (403, "User is not authorized to access this resource")
 FAILED = (500, "Internal Server Error")
+_RSA_ALGORITHMS = ("RS256", "RS384", "RS512")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -132,21 +133,21 @@ class Authorizers:
             raise Refused(*UNAUTHORIZED, "no --jwks given: cannot verify JWTs")
         try:
             key = self.keys.key(token)
-            algorithm = jwt.get_unverified_header(token).get("alg", "RS256")
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=[algorithm] if algorithm != "none" else [],
+                # API Gateway accepts only RSA-signed JWTs (the JWT authorizer page above);
+                # never the algorithm the token names for itself.
+                algorithms=list(_RSA_ALGORITHMS),
                 issuer=spec.issuer,
                 options={"verify_aud": False, "require": ["exp", "iss"]},
                 leeway=0,
             )
         except jwt.PyJWTError as error:
             raise Refused(*UNAUTHORIZED, f"JWT rejected: {error}") from None
-        audiences = claims.get("aud", [])
+        # `client_id` counts only when there is no `aud` (the workflow on the JWT page).
+        audiences = claims["aud"] if "aud" in claims else claims.get("client_id", [])
         audiences = [audiences] if isinstance(audiences, str) else list(audiences)
-        if claims.get("client_id"):
-            audiences.append(claims["client_id"])
         if spec.audience and not set(audiences) & set(spec.audience):
             raise Refused(*UNAUTHORIZED, f"JWT audience {audiences} not in {list(spec.audience)}")
         scopes = claims.get("scope", claims.get("scp", []))

@@ -112,6 +112,23 @@ def test_requests_matching_no_route_get_the_platforms_answer(served: Served) -> 
     assert "x-faasgi-instance" not in answer.headers
 
 
+def hs256_with_public_key(keys: Keys) -> str:
+    import base64
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives import serialization
+
+    public = keys.private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    good = keys.token().split(".")
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT","kid":"test-key"}')
+    signing_input = header.rstrip(b"=") + b"." + good[1].encode()
+    signature = hmac.new(public, signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+
+
 def test_jwt_authorizer_refuses_and_passes_as_api_gateway_does(served: Served, keys: Keys) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -127,6 +144,10 @@ def test_jwt_authorizer_refuses_and_passes_as_api_gateway_does(served: Served, k
         "wrong issuer": (call(keys.token(iss="https://evil.example.com/")), 401),
         "bad signature": (call(keys.token(key=other_key)), 401),
         "missing scope": (call(keys.token(scope="todo.write")), 403),
+        # client_id counts only without aud.
+        "aud wins": (call(keys.token(aud="someone-else", client_id=AUDIENCE)), 401),
+        # HS256 signed with the public key as the secret: the classic algorithm confusion.
+        "HS256": (call(hs256_with_public_key(keys)), 401),
     }
     for reason, (answer, status) in refusals.items():
         message = "Unauthorized" if status == 401 else "Forbidden"
