@@ -28,9 +28,10 @@ def test_the_todo_lists_template_runs_its_source_with_its_settings_and_tables() 
     assert function.code_dir == str(ROOT)
     assert function.handler == "examples.todolist.flask_app:handler"
     assert (function.timeout, function.memory, function.runtime) == (30, 512, "python3.12")
-    assert [(r.kind, r.method, r.path, r.payload) for r in function.routes] == [
-        ("http", "ANY", "/", "2.0"),
-        ("http", "ANY", "/{proxy+}", "2.0"),
+    http_routes = [r for r in function.routes if r.kind == "http"]
+    assert [(r.method, r.path, r.payload) for r in http_routes] == [
+        ("ANY", "/", "2.0"),
+        ("ANY", "/{proxy+}", "2.0"),
     ]
     assert function.environment["TODO_TABLE"] == "TodoTable"
     assert function.environment["SESSION_TABLE"] == "SessionTable"
@@ -45,7 +46,11 @@ def test_the_todo_lists_template_runs_its_source_with_its_settings_and_tables() 
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     assert tables["TodoTable"]["TimeToLive"] == "expires_at"
-    assert project.not_emulated == []
+    # Only what the local pools cannot do: streaming answers, Lambda's exec wrapper.
+    assert all(
+        "RESPONSE_STREAM" in line or "AWS_LAMBDA_EXEC_WRAPPER" in line
+        for line in project.not_emulated
+    ), project.not_emulated
 
 
 def test_globals_parameters_and_intrinsics_resolve_as_sam_documents() -> None:

@@ -199,6 +199,11 @@ def _function(
             environment[key] = str(resolver.value(raw))
         except Unresolved as error:
             skipped.append(f"{logical} environment {key}: {error}; left unset")
+    if "AWS_LAMBDA_EXEC_WRAPPER" in environment:
+        skipped.append(
+            f"{logical}: AWS_LAMBDA_EXEC_WRAPPER (Lambda's bootstrap runs it; locally the "
+            "instance is faasgi's worker)"
+        )
     for key in ("Layers", "VpcConfig", "FileSystemConfigs", "SnapStart"):
         if props.get(key):
             skipped.append(f"{logical}.{key}")
