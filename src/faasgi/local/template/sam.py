@@ -232,19 +232,27 @@ def _function(
         function.async_config = AsyncConfig(
             max_retries=config.get("MaximumRetryAttempts"),
             max_event_age=config.get("MaximumEventAgeInSeconds"),
-            on_success=_destination(destinations.get("OnSuccess"), resolver),
-            on_failure=_destination(destinations.get("OnFailure"), resolver),
+            on_success=_destination(logical, destinations.get("OnSuccess"), resolver, project),
+            on_failure=_destination(logical, destinations.get("OnFailure"), resolver, project),
         )
     return function
 
 
-def _destination(raw: Any, resolver: Resolver) -> str | None:
+def _destination(logical: str, raw: Any, resolver: Resolver, project: Project) -> str | None:
+    """A destination's ARN; None (and said so) when it is known only in the cloud."""
     if not isinstance(raw, dict):
         return None
     try:
-        return str(resolver.value(raw.get("Destination")))
-    except Unresolved:
-        return f"{raw.get('Type', '?')} (unresolved)"
+        found = resolver.value(raw.get("Destination"))
+    except Unresolved as error:
+        project.not_emulated.append(f"{logical} EventInvokeConfig destination: {error}")
+        return None
+    if found is None:  # SAM creates the queue or topic itself when none is named
+        project.not_emulated.append(
+            f"{logical} EventInvokeConfig: a {raw.get('Type', '?')} destination SAM creates"
+        )
+        return None
+    return str(found)
 
 
 def _event(
