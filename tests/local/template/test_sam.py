@@ -175,3 +175,74 @@ def test_mistakes_are_one_clear_line(write: Callable[[str, str], Path]) -> None:
         load_project(str(write("b.yaml", "Resources: [unclosed\n")))
     with pytest.raises(TemplateError, match="cannot read"):
         load_project(str(PROJECT / "missing.yaml"))
+
+
+def test_lambda_authorizers_of_both_api_types_are_read(write: Callable[[str, str], Path]) -> None:
+    write("app.py", "def handler(event, context):\n    return {}\n")
+    path = write(
+        "template.yaml",
+        """
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.12, CodeUri: ., Handler: app.handler}
+Resources:
+  Gate:
+    Type: AWS::Serverless::Function
+  App:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Http:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Http, Path: /h, Method: GET}
+        Rest:
+          Type: Api
+          Properties: {RestApiId: !Ref Rest, Path: /r, Method: GET}
+        Open:
+          Type: Api
+          Properties: {RestApiId: !Ref Rest, Path: /open, Method: GET, Auth: {Authorizer: NONE}}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Gate
+        Authorizers:
+          Gate:
+            FunctionArn: !GetAtt Gate.Arn
+            AuthorizerPayloadFormatVersion: "2.0"
+            EnableSimpleResponses: true
+            Identity: {Headers: [X-User], QueryStrings: [tenant], ReauthorizeEvery: 0}
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        DefaultAuthorizer: Gate
+        Authorizers:
+          Gate:
+            FunctionArn: !GetAtt Gate.Arn
+            FunctionPayloadType: REQUEST
+            Identity: {Headers: [X-User]}
+""",
+    )
+    project = load_project(str(path))
+    http = project.authorizers["Http.Gate"]
+    assert (http.kind, http.function, http.payload, http.simple, http.ttl) == (
+        "request",
+        "Gate",
+        "2.0",
+        True,
+        0,
+    )
+    assert http.identity == ("$request.header.X-User", "$request.querystring.tenant")
+    rest = project.authorizers["Rest.Gate"]
+    assert (rest.kind, rest.identity, rest.ttl) == (
+        "request",
+        ("method.request.header.X-User",),
+        300,
+    )
+    routes = {route.path: route for route in project.functions["App"].routes}
+    # DefaultAuthorizer applies unless the event says NONE.
+    assert routes["/h"].authorizer == "Http.Gate"
+    assert routes["/r"].authorizer == "Rest.Gate"
+    assert routes["/open"].authorizer is None
