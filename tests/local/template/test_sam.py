@@ -216,6 +216,7 @@ Resources:
     Type: AWS::Serverless::Api
     Properties:
       StageName: prod
+      Cors: "'*'"
       Auth:
         DefaultAuthorizer: Gate
         Authorizers:
@@ -246,3 +247,4 @@ Resources:
     assert routes["/h"].authorizer == "Http.Gate"
     assert routes["/r"].authorizer == "Rest.Gate"
     assert routes["/open"].authorizer is None
+    assert any(line.startswith("Rest: CORS") for line in project.not_emulated)

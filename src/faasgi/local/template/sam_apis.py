@@ -55,6 +55,13 @@ def read_apis(
         api = Api(logical, kind, stage)
         if props.get("DefinitionBody") or props.get("DefinitionUri"):
             project.not_emulated.append(f"{logical}: its OpenAPI definition (routes from Events)")
+        if props.get("Cors") or props.get("CorsConfiguration"):
+            project.not_emulated.append(
+                f"{logical}: CORS (API Gateway answers preflights; here OPTIONS reaches the "
+                "function)"
+            )
+        if (props.get("Auth") or {}).get("ApiKeyRequired") or props.get("UsagePlan"):
+            project.not_emulated.append(f"{logical}: API keys and usage plans (not checked)")
         _read_auth(api, props.get("Auth") or {}, project)
         found[logical] = api
     return found
