@@ -105,11 +105,11 @@ class Target:
 
 
 def platform_handler(spec: str) -> str | None:
-    """The handler setting Lambda and FC's built-in runtimes take for MODULE:ATTRIBUTE:
-    `MODULE.ATTRIBUTE`, which both split at the last dot (Lambda: "the file name and the
-    name of the handler function", https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html;
-    FC: "file name.function name"). None when the attribute is nested (`app:obj.handler`),
-    which neither can reach."""
+    """The handler setting Lambda's and FC's built-in Python runtimes take for
+    MODULE:ATTRIBUTE: `MODULE.ATTRIBUTE`, which both split at the last dot (Lambda:
+    https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html; FC, "File name.Method
+    name": https://www.alibabacloud.com/help/doc-detail/74756.htm). None when the attribute
+    is nested (`app:api.handler`), which neither can reach."""
     module, _, attribute = spec.partition(":")
     return None if "." in attribute else f"{module}.{attribute}"
 
