@@ -55,11 +55,9 @@ RETRY_ATTEMPTS = 5
 
 _BATCH_SIZE = 25  # BatchWriteItem's limit per request
 _ONE = {"N": "1"}
-# An item exists for the store when it has a version: every write of ours sets one. A key
-# without one is what moto leaves behind when it refuses an UpdateItem for its size (it
-# stores the key before it checks the attributes, and counts sizes by its own rule, with a
-# limit of 405,000 bytes: moto/dynamodb/models/dynamo_type.py, LimitedSizeDict); DynamoDB
-# itself writes all or nothing. Such a leftover is absent: reads skip it, a create replaces it.
+# An item exists for the store when it has a version (every write of ours sets one). moto,
+# refusing an UpdateItem for its size (by its own rule, over 405,000 bytes: LimitedSizeDict
+# in moto/dynamodb/models/dynamo_type.py), leaves the bare key behind: reads skip it.
 _CREATE_CONDITION = "attribute_not_exists(#version) OR #expires_at <= :now"
 _VERSION_CONDITION = "#version = :expected"
 _LIVE_FILTER = "attribute_not_exists(#expires_at) OR #expires_at > :now"
