@@ -786,6 +786,26 @@ def test_a_handler_that_needs_a_foreign_compiled_module_is_only_import_checked(
     assert "Checked its imports instead: the 3 top-level imports of app resolve" in out
 
 
+@pytest.mark.slow
+def test_a_5xx_logged_with_a_foreign_import_error_is_not_the_users_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A compiled module imported per request: faasgi logs the ImportError and answers
+    500; that names the foreign module, so the run is not a verdict."""
+    project = cross_project(tmp_path / "proj")
+    (project / "app.py").write_text(
+        "from faasgi import serverless\n\n"
+        "def app(environ, start_response):\n"
+        "    import fastext  # needs the target's Python\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'hello']\n\n"
+        "handler = serverless(app)\n"
+    )
+    status, out, err = cross_package(project, capsys)
+    assert status == 0, err
+    assert "smoke test: the handler could not be run here: it needs fastext" in out
+
+
 def test_the_smoke_environment_comes_from_env_files_then_e(tmp_path: Path) -> None:
     env_file = tmp_path / "smoke.env"
     env_file.write_text(
