@@ -423,6 +423,15 @@ def test_a_symlink_inside_the_project_is_packed_as_its_target_folders_included(
         "static/site.css",
     ]
     assert files["settings.py"].read_bytes() == (project / "app.py").read_bytes()
+    # A link to a secret is left out as one, whatever its own name.
+    (project / ".env").write_text("DATABASE_PASSWORD=hunter2")
+    (project / "settings.env").symlink_to(".env")
+    scanned = scan(project, Ignore.for_project(project))
+    assert "settings.env" not in dict(scanned.files)
+    assert [(e.path, e.reason) for e in scanned.excluded] == [
+        (".env", "secret"),
+        ("settings.env", "secret"),
+    ]
 
 
 def test_an_earlier_builds_output_is_left_out_wherever_it_was_written(

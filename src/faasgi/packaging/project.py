@@ -82,7 +82,16 @@ def _walk(
                     Exclusion(path + ("/" if is_dir else ""), rule.reason, rule.pattern)
                 )
             continue
-        target = _inside(root, path, full) if entry.is_symlink() else full
+        target = full
+        if entry.is_symlink():
+            target = _inside(root, path, full)
+            # A link to a secret is a secret: `settings.env -> .env` must not pack .env.
+            behind = ignore.verdict(target.relative_to(root).as_posix(), is_dir)
+            if behind is not None and behind.reason == "secret":
+                found.excluded.append(
+                    Exclusion(path, "secret", f"a link to {os.readlink(full)}, {behind.pattern}")
+                )
+                continue
         if is_dir:
             if target in skipped or (target / "pyvenv.cfg").exists():
                 continue
