@@ -56,3 +56,38 @@ def test_no_route_is_the_platforms_answer_per_api_type() -> None:
     assert table(("GET", "/a"), kind="rest").no_route() == (403, "Missing Authentication Token")
     assert table(("GET", "/a"), kind="http").no_route() == (404, "Not Found")
     assert table(("GET", "/a"), kind="rest").match("POST", "/a") is None
+
+
+def test_a_route_two_functions_declare_is_listed_and_the_first_answers() -> None:
+    import argparse
+    import socket
+
+    from faasgi.local.template.model import Project
+    from faasgi.local.template.plan import Plan
+
+    first, second = Function("First", "a:h", ".", "aws"), Function("Second", "b:h", ".", "aws")
+    first.routes.append(Route("http", "ApiA", "GET", "/same"))
+    second.routes.append(Route("http", "ApiB", "GET", "/same"))
+    project = Project("t.yaml", "sam", {"First": first, "Second": second})
+    args = argparse.Namespace(
+        tables=None, dynamodb=None, no_dynamodb=True, host="127.0.0.1", port=0, invoke_port=0
+    )
+    plan = Plan(project, args, {}, None)
+    opened: list[socket.socket] = []
+
+    def listen(host: str, port: int) -> socket.socket:
+        listener = socket.socket()
+        listener.bind((host, port))
+        opened.append(listener)
+        return listener
+
+    try:
+        plan.listeners(listen)
+    finally:
+        for listener in opened:
+            listener.close()
+    assert any("GET /same is declared by First and Second" in line for line in project.not_emulated)
+    routes = plan.ports[0][2]
+    assert routes is not None
+    match = RouteTable(routes).match("GET", "/same")
+    assert match is not None and match.function.name == "First"

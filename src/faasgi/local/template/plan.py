@@ -55,6 +55,15 @@ class Plan:
         for route, function in self.project.routes():
             if route.kind in ("url", "fc"):
                 own.setdefault(route.api, []).append((route, function))
+        seen: dict[tuple[str, str], str] = {}
+        for route, function in api_routes:
+            key = (route.method, route.path)
+            if key in seen and seen[key] != function.name:
+                self.project.not_emulated.append(
+                    f"{route.route_key} is declared by {seen[key]} and {function.name} (API "
+                    f"Gateway keeps one per API; here all APIs share a port): {seen[key]} answers"
+                )
+            seen.setdefault(key, function.name)
         groups: list[tuple[str, list[tuple[Route, Function]]]] = []
         if api_routes:
             groups.append(("API", api_routes))
