@@ -62,6 +62,10 @@ class PoolSettings:
     #: Seconds a request may wait for a free instance before it is throttled (429);
     #: None: as long as `timeout`.
     queue_timeout: float | None = None
+    #: The folder instances run in (Lambda's /var/task, FC's /code); None: the current one.
+    working_directory: str | None = None
+    #: More `faasgi.local.worker` options (FC lifecycle hooks).
+    worker_arguments: tuple[str, ...] = ()
     #: "awslambdaric" or "faasgi": run each instance as that Lambda runtime client against
     #: its own local Runtime API (faasgi.local.runtime_worker); None: faasgi's own worker.
     runtime_client: str | None = None
@@ -180,6 +184,7 @@ class InstanceProcess:
             self.process = await asyncio.create_subprocess_exec(
                 *command,
                 pass_fds=(child.fileno(),),
+                cwd=settings.working_directory,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
@@ -315,7 +320,14 @@ def worker_command(settings: PoolSettings, fd: int) -> list[str]:
         module = "faasgi.local.runtime_worker"
         return [sys.executable, "-m", module, *common, "--client", settings.runtime_client]
     extra = ["--source", settings.source, "--concurrency", str(settings.concurrency)]
-    return [sys.executable, "-m", "faasgi.local.worker", *common, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "faasgi.local.worker",
+        *common,
+        *extra,
+        *settings.worker_arguments,
+    ]
 
 
 def _expire(answer: asyncio.Future[Any]) -> None:
