@@ -124,7 +124,7 @@ def loop_for(runner: Any) -> Any:
     loop = getattr(runner, "loop", None)
     if loop is None:  # made once, never per call
         if _side_loop is None:
-            from faasgi.asgi import InstanceLoop
+            from faasgi.instance_loop import InstanceLoop
 
             _side_loop = InstanceLoop()
         loop = _side_loop
