@@ -35,7 +35,6 @@ class HTTPCycle(Reply):
         "_disconnect",
         "_instance_loop",
         "_released",
-        "_request_sent",
         "_wake",
         "complete",
         "hold",
@@ -47,9 +46,8 @@ class HTTPCycle(Reply):
         self.headers = []
         self.omit_body = False
         self.work_left = True
-        self._body = body
+        self._body: bytes | None = body
         self._instance_loop = instance_loop
-        self._request_sent = False
         self._disconnect: asyncio.Future[None] | None = None
         self._released: asyncio.Future[None] | None = None
         self._wake: asyncio.Future[None] | None = None
@@ -60,9 +58,10 @@ class HTTPCycle(Reply):
         self.task: asyncio.Task[None] | None = None
 
     async def receive(self) -> Message:
-        if not self._request_sent:
-            self._request_sent = True
-            return {"type": "http.request", "body": self._body, "more_body": False}
+        body = self._body
+        if body is not None:  # the request's body, once; None once it was received
+            self._body = None
+            return {"type": "http.request", "body": body, "more_body": False}
         # The client has sent everything; it "leaves" only once the response is complete.
         if not self.complete:
             if self._disconnect is None:
@@ -79,7 +78,7 @@ class HTTPCycle(Reply):
                 raise RuntimeError("'http.response.body' sent after the response was complete")
             body = message.get("body", b"")
             if body:
-                self._chunks.append(bytes(body))
+                self._chunks.append(body if body.__class__ is bytes else bytes(body))
             if message.get("more_body", False):
                 if body and self._wake is not None:
                     self._notify()
