@@ -13,10 +13,19 @@ for the app's work after its response). A sink delivers it:
 The public surface for writing a sink (stable for faasgi's own runtimes and emulator):
 
     class MySink(faasgi.sinks.Sink):
+        delivers_early = True                       # the answer leaves before invoke() returns
         def http(self, reply, source, event): ...   # an HTTP response; return the answer
         def value(self, result): ...                # a non-HTTP route's result
 
     handler.invoke(event, context, MySink(handler.codec))   # -> what the sink returned
+    handler(environ, start_response, MySink(handler.codec)) # FC 2.0 / custom runtime;
+                                                            # source is faasgi.events.fc_wsgi
+
+`delivers_early = True` makes an ASGI app hold its work after the response until the sink
+is done (the default buffered sink leaves it False: a managed runtime answers only when
+the handler returns). `Sink.buffer(reply)` gives the whole answer as a `faasgi.http.Response`
+(a 500 when the app fails before its body is complete), for sinks that stream only some
+answers.
 
 `http()` reads `reply.status` and `reply.headers` (lower-case text names), then iterates
 `reply.chunks()` once — each chunk as the app produced it, no buffering — or calls
