@@ -168,6 +168,13 @@ def main(args: argparse.Namespace) -> int:
         listener = _listen(args.host, args.port)
         resources.start()
         try:
+            from faasgi.local import websocket_gateway
+
+            websocket_gateway.create_registry_table(resources, environment)
+            environment = {
+                **websocket_gateway.environment(*listener.getsockname()[:2]),
+                **environment,
+            }
             settings = PoolSettings(
                 handler=args.handler,
                 source=args.source,
@@ -238,8 +245,10 @@ class EmulatorRun:
 
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
+        from faasgi.local.websocket_gateway import WebSocketGateway
 
-        server = self._server = _server(Gateway(self.pool, self.settings.source))
+        gateway = WebSocketGateway(Gateway(self.pool, self.settings.source), self.pool)
+        server = self._server = _server(gateway)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._on_signal)
@@ -342,6 +351,10 @@ class EmulatorRun:
                 lines.append(f"  tables     {listed} (from {args.tables}); others {hook}")
             else:
                 lines.append(f"  tables     {hook}")
+        lines.append(
+            f"  websockets ws://{shown}:{port}/ (any path) as an API Gateway WebSocket API; "
+            f"management API http://{shown}:{port}/@connections"
+        )
         if args.reload:
             roots = ", ".join(args.reload_dir or [os.getcwd()])
             lines.append(f"  reload     on: new instances when a .py file under {roots} changes")
