@@ -158,7 +158,7 @@ class WebSocketInvocation:
         websockets = self.websockets
         event = self.event
         token = websockets._current.set(
-            websockets.CurrentConnection(event.connection_id, self.endpoint)
+            websockets.CurrentConnection(event.connection_id, self.endpoint, event.event_type)
         )
         try:
             return await self._run()

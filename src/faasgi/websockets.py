@@ -74,6 +74,8 @@ class MessageTooLarge(WebSocketError, ValueError):
 class CurrentConnection:
     connection_id: str
     endpoint: str
+    #: "CONNECT", "MESSAGE" or "DISCONNECT": which invocation of the connection this is.
+    event_type: str = "MESSAGE"
 
 
 _current: ContextVar[CurrentConnection | None] = ContextVar(
@@ -84,6 +86,16 @@ _current: ContextVar[CurrentConnection | None] = ContextVar(
 def current_connection_id() -> str:
     """The id of the connection this invocation serves; NoConnection outside one."""
     return _current_connection().connection_id
+
+
+def connecting() -> bool:
+    """False only while the app runs for a later invocation of an API Gateway connection
+    (a message, `$disconnect`): checks that belong to the handshake (a short-lived token in
+    the query, say) go under `if connecting():`, because those invocations replay the
+    `$connect` scope. True for `$connect` and on a real long-lived connection (the FC
+    custom runtime, a plain ASGI server), where the endpoint runs once from the start."""
+    current = _current.get()
+    return current is None or current.event_type == "CONNECT"
 
 
 def _current_connection() -> CurrentConnection:
@@ -389,6 +401,7 @@ __all__ = [
     "broadcast",
     "close",
     "configure",
+    "connecting",
     "current_connection_id",
     "encode",
     "endpoint_for",
