@@ -42,7 +42,7 @@ def serve_upgrade(request: BaseHTTPRequestHandler) -> None:
     try:
         connection = DirectConnection(request.connection, _request_bytes(request))
     except ImportError:
-        request.send_error(501, "WebSockets need the websockets package: faasgi[local]")
+        request.send_error(501, "WebSockets need: pip install 'faasgi[websockets]'")
         return
     if connection.request is None:
         request.send_error(400, "Bad WebSocket handshake")

@@ -34,7 +34,8 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("FAASGI_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    sync_api = pytest.importorskip("playwright.sync_api")  # dev extra only
+    sync_playwright = sync_api.sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, headless=True)
