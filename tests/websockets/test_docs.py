@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import types
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def test_the_first_example_echoes_joins_and_broadcasts(recorder: Recorder) -> No
     exec(compile(code.group(1), str(DOC), "exec"), module.__dict__)
     handler = module.handler
     connection = sample(CONNECT)["requestContext"]["connectionId"]
-    assert handler(sample(CONNECT), None) == {"statusCode": 200}
+    connect = sample(CONNECT, connectedAt=int(time.time() * 1000))
+    assert handler(connect, None) == {"statusCode": 200}
     assert handler(sample(MESSAGE, connectionId=connection), None) == {"statusCode": 200}
     body = sample(MESSAGE)["body"].encode()
     # The echo, then the broadcast to room-1, which this connection has just joined.
