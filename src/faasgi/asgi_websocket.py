@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from faasgi.websockets import Hub
 
 logger = logging.getLogger("faasgi.asgi_websocket")
+_report_logger = logging.getLogger("faasgi.report")
 
 WEBSOCKET_ASGI = {"version": "3.0", "spec_version": "2.4"}
 _OK = {"statusCode": 200}
@@ -118,9 +119,12 @@ def serve_event(handler: Handler, event: Any, context: Any) -> dict[str, Any]:
     try:
         state = runner.lifespan.state if hasattr(runner, "lifespan") else {}
         session = WebSocketInvocation(app, parsed, path, state, invocation)
-        return loop.run(session.run())  # type: ignore[no-any-return]
+        answer: dict[str, Any] = loop.run(session.run())
     finally:
         _current.reset(token)
+    if _report_logger.isEnabledFor(logging.INFO):  # the opt-in REPORT line, as for HTTP
+        handler._report(invocation, int(answer.get("statusCode", 200)))
+    return answer
 
 
 class WebSocketInvocation:

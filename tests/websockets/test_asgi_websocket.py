@@ -210,3 +210,14 @@ def test_http_events_still_reach_the_app_after_websocket_ones(recorder: Recorder
     assert json.loads(answer["body"]) == {"http": "still served"}
     assert handler(sample(MESSAGE, connectionId=CONNECTION), None) == {"statusCode": 200}
     handler.shutdown()
+
+
+def test_report_line_names_the_websocket_source(recorder: Recorder, caplog: Any) -> None:
+    handler = serverless(echo_app([]), report=True)
+    with caplog.at_level("INFO", logger="faasgi.report"):
+        handler(connect_event(), None)
+    reports = [r.faasgi for r in caplog.records if hasattr(r, "faasgi")]  # type: ignore[attr-defined]
+    assert [(r["source"], r["status"], r["cold"]) for r in reports] == [
+        ("aws-websocket", 200, True)
+    ]
+    handler.shutdown()
