@@ -207,10 +207,31 @@ def split_root(raw_path: str, root: str) -> tuple[str, str]:
 
 
 def decoded(raw: str) -> bytes:
-    """Percent-decode a raw path once, to bytes."""
+    """Percent-decode a raw path once, to bytes (a `%` that starts no escape stays as is)."""
     if "%" not in raw:
         return raw.encode("utf-8")
     return unquote_to_bytes(raw)
+
+
+#: A `%` not followed by two hex digits: no escape.
+_LONE_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def http_api_path(raw: str) -> str | None:
+    """The `rawPath` an API Gateway HTTP API hands the function for a client's raw path;
+    None where the HTTP API answers 400 itself.
+
+    Captured from a live HTTP API (July 2026, docs/platforms.md): the path is decoded
+    (`space%20value` -> `space value`), then cut at a decoded `?` (`%3F`), then decoded a
+    second time (`%252F` -> `/`, `%253F` -> `?`); a `%` the first pass leaves that starts no
+    escape (`%25` alone) is refused with a 400.
+    """
+    if "%" not in raw:
+        return raw
+    once = unquote_to_bytes(raw).split(b"?", 1)[0]
+    if b"%" in once and _LONE_PERCENT.search(once) is not None:
+        return None
+    return unquote_to_bytes(once).decode("utf-8", "replace")
 
 
 #: Anything in a path that percent-encoding would change.
