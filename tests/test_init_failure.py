@@ -58,3 +58,37 @@ def test_failed_lifespan_startup_leaks_no_descriptor_and_no_task(
             gc.enable()
     assert after - before <= 1
     assert not [r for r in caplog.records if "destroyed but it is pending" in r.getMessage()]
+
+
+def test_failed_init_hook_stops_the_lifespan_it_started() -> None:
+    events: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            events.append("shutdown")
+            await send({"type": "lifespan.shutdown.complete"})
+
+    handler = serverless(app, lazy=True)
+
+    @handler.on_init
+    def fail() -> None:
+        raise RuntimeError("no config")
+
+    with pytest.raises(AppNotReady, match="no config"):
+        handler(EVENT, None)
+    before = open_fds()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(100):
+            with pytest.raises(AppNotReady, match="no config"):
+                handler(EVENT, None)
+        after = open_fds()
+    finally:
+        if enabled:
+            gc.enable()
+    assert after - before <= 1
+    assert events == ["shutdown"] * 101  # each lifespan that started was stopped
