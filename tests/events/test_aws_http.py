@@ -201,3 +201,21 @@ def test_build_event_round_trips_through_parse() -> None:
     assert ("x-test", "v") in parsed.headers
     assert ("cookie", "s=1") in parsed.headers
     assert event["queryStringParameters"] == {"x": "1,2"}
+
+
+def test_an_event_without_a_host_header_gets_one_for_its_domain_name() -> None:
+    # AWS sample events (Powertools' apiGatewayProxyV2Event.json) carry no Host; HTTP/1.1
+    # requests always do (RFC 9112 3.2), and apps read it.
+    app = flask.Flask("host")
+
+    @app.get("/")
+    def host() -> Any:
+        return {"host": flask.request.headers.get("Host"), "url": flask.request.url}
+
+    event = v2_event("/", domain="abc123.execute-api.us-east-1.amazonaws.com")
+    del event["headers"]["host"]
+    seen = body(serverless(app)(event, None))
+    assert seen == {
+        "host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "url": "https://abc123.execute-api.us-east-1.amazonaws.com/",
+    }

@@ -26,7 +26,6 @@ from faasgi.events.fields import (
     decode_body,
     decoded,
     event_body,
-    first_header,
     folded_headers,
     http_version,
     origin,
@@ -53,15 +52,9 @@ def parse(event: Event, base_path: str) -> Request:
             headers[index] = (name, "; ".join(c for c in crumbs if c))
     parameters = event.get("queryParameters")
     root, rest = split_root(raw_path, base_path)
-    # The real event has no Host header (Go's net/http moves Host out of the map), yet
-    # every HTTP/1.1 request has one (RFC 9112 3.2) and apps read it (Django's
-    # ALLOWED_HOSTS and CSRF checks): it is put back from `requestContext.domainName`.
-    domain = context.get("domainName")
-    scheme, server = origin(headers, "https", domain)
-    if domain and first_header(headers, "host") is None:
-        host, port = server  # the port from X-Forwarded-Port, where there is one
-        default = port == (443 if scheme == "https" else 80)
-        headers.append(("host", host if default else f"{host}:{port}"))
+    # The real event has no Host header (Go's net/http moves Host out of the map): `origin`
+    # adds one for `requestContext.domainName`.
+    scheme, server = origin(headers, "https", context.get("domainName"))
     source_ip = http.get("sourceIp")
     return Request(
         method,

@@ -145,6 +145,11 @@ def origin(
     is the Host header, else the platform's domain name; the port comes from Host, else the
     first X-Forwarded-Port entry (mangum PR #304: int() of the whole list fails), else the
     scheme's default. Results are memoised: the same few origins repeat.
+
+    A request without a Host header (FC 3.0 never sends one) gets one for the platform's
+    domain name, added to `headers` here, where the scan for it is already done: every
+    HTTP/1.1 request has one (RFC 9112 3.2) and apps read it (Django's ALLOWED_HOSTS and
+    CSRF origin checks, virtual hosts).
     """
     host = proto = port = None
     for key, value in headers:
@@ -162,6 +167,10 @@ def origin(
         found = _origin(host, proto, port, default_scheme, fallback_host)
         if len(_ORIGINS) < _ORIGINS_LIMIT:
             _ORIGINS[cache_key] = found
+    if host is None and fallback_host:
+        scheme, (name, number) = found
+        default = number == (443 if scheme == "https" else 80)
+        headers.append(("host", name if default else f"{name}:{number}"))
     return found
 
 
