@@ -10,13 +10,10 @@ import re
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from faasgi.errors import MalformedEvent
 from faasgi.http import Headers
-
-#: Characters left unescaped when a decoded path must be turned back into a raw one.
-_PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
 
 def event_body(body: bytes) -> tuple[str, bool]:
@@ -241,17 +238,6 @@ def http_api_path(raw: str) -> str | None:
     if b"%" in once and _LONE_PERCENT.search(once) is not None:
         return None
     return unquote_to_bytes(once).decode("utf-8", "replace")
-
-
-#: Anything in a path that percent-encoding would change.
-_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/!$&'()*+,;=:@\-._~]")
-
-
-def encoded(path: str) -> str:
-    """Percent-encode a decoded path: the best guess at the raw path a platform did not keep."""
-    if _NEEDS_QUOTING.search(path) is None:
-        return path  # the usual path is already its own encoding
-    return quote(path, safe=_PATH_SAFE)
 
 
 #: "HTTP/1.1" -> "1.1"; the few protocol strings platforms send, looked up, not sliced.
