@@ -230,7 +230,8 @@ def http_api_path(raw: str) -> str | None:
     Captured from a live HTTP API (July 2026, docs/platforms.md): the path is decoded
     (`space%20value` -> `space value`), then cut at a decoded `?` (`%3F`), then decoded a
     second time (`%252F` -> `/`, `%253F` -> `?`); a `%` the first pass leaves that starts no
-    escape (`%25` alone) is refused with a 400.
+    escape (`%25` alone) is refused with a 400. What follows a cut `?` is dropped, and bytes
+    that are not UTF-8 become U+FFFD: the capture does not show either, so these are guesses.
     """
     if "%" not in raw:
         return raw
