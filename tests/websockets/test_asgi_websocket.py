@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette's note on httpx vs httpx2: not this test's concern
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from faasgi import serverless, websockets
 from faasgi.state.connections import ConnectionRegistry
