@@ -283,6 +283,9 @@ class WebSocketInvocation:
             code = event.disconnect_status_code or 1005
             return {"type": "websocket.disconnect", "code": code, "reason": event.disconnect_reason}
         assert self._parked is not None
+        if self._parked.is_set():
+            # Asked again after the cancellation (an app that caught it): never wait twice.
+            raise asyncio.CancelledError()
         self._parked.set()
         await asyncio.get_running_loop().create_future()  # cancelled by `_run`
         raise AssertionError("unreachable")

@@ -4,6 +4,7 @@ one long-lived connection, as separate $connect / message / $disconnect invocati
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import warnings
@@ -224,4 +225,26 @@ def test_report_line_names_the_websocket_source(recorder: Recorder, caplog: Any)
     assert [(r["source"], r["status"], r["cold"]) for r in reports] == [
         ("aws-websocket", 200, True)
     ]
+    handler.shutdown()
+
+
+def test_an_app_that_swallows_the_cancellation_cannot_hold_the_invocation(
+    recorder: Recorder,
+) -> None:
+    app = FastAPI()
+    attempts: list[str] = []
+
+    @app.websocket("/ws")
+    async def stubborn(websocket: WebSocket) -> None:
+        await websocket.accept()
+        for _ in range(3):
+            try:
+                await websocket.receive_text()
+            except asyncio.CancelledError:
+                attempts.append("cancelled")
+        await websocket.send_text("gave up")
+
+    handler = serverless(app)
+    assert handler(connect_event(), None) == {"statusCode": 200}
+    assert attempts == ["cancelled", "cancelled", "cancelled"]
     handler.shutdown()
