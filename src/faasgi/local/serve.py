@@ -18,12 +18,15 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faasgi.cli import UsageError
 from faasgi.events import BUILD_NAMES
 from faasgi.local.pool import SHUTDOWN_GRACE, Pool, PoolSettings
 from faasgi.local.resources import LocalResources, load_tables_file
+
+if TYPE_CHECKING:
+    from faasgi.local.asyncserve import AsyncSide
 
 logger = logging.getLogger("faasgi.local.serve")
 
@@ -119,6 +122,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="directory to watch with --reload (repeatable; default: the current one)",
     )
+    from faasgi.local import asyncserve
+
+    asyncserve.add_options(parser)
 
 
 def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalResources]:
@@ -160,6 +166,9 @@ def main(args: argparse.Namespace) -> int:
     if args.max_instances < 1:
         raise UsageError("--max-instances must be at least 1")
     environment, resources = function_settings(args)
+    from faasgi.local.asyncserve import AsyncSide
+
+    async_side = AsyncSide.from_args(args, resources.region)
     with _logging():
         try:
             import uvicorn  # noqa: F401  (fail here, before starting anything)
@@ -168,6 +177,7 @@ def main(args: argparse.Namespace) -> int:
         listener = _listen(args.host, args.port)
         resources.start()
         try:
+            aws = async_side.start_aws(resources.endpoint_url, resources.started_here)
             settings = PoolSettings(
                 handler=args.handler,
                 source=args.source,
@@ -176,10 +186,11 @@ def main(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 timeout=args.timeout,
                 fresh=args.fresh,
-                environment={**resources.environment, **environment},
+                environment={**resources.environment, **aws, **environment},
             )
-            asyncio.run(EmulatorRun(settings, resources, listener, args).run())
+            asyncio.run(EmulatorRun(settings, resources, listener, args, async_side).run())
         finally:
+            async_side.stop_aws()
             resources.stop()
     return 0
 
@@ -226,7 +237,9 @@ class EmulatorRun:
         resources: LocalResources,
         listener: socket.socket,
         args: argparse.Namespace,
+        async_side: AsyncSide | None = None,
     ) -> None:
+        self.async_side = async_side
         self.settings = settings
         self.resources = resources
         self.listener = listener
@@ -239,7 +252,10 @@ class EmulatorRun:
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
 
-        server = self._server = _server(Gateway(self.pool, self.settings.source))
+        app: Any = Gateway(self.pool, self.settings.source)
+        if self.async_side is not None:
+            app = await self.async_side.run(self.pool, app)
+        server = self._server = _server(app)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._on_signal)
@@ -257,6 +273,8 @@ class EmulatorRun:
         finally:
             if watch is not None:
                 watch.cancel()
+            if self.async_side is not None:
+                await self.async_side.close()
             grace = 0.0 if self._signals > 1 else None
             await self.pool.close(grace)
             if self._closing is not None:
@@ -342,6 +360,8 @@ class EmulatorRun:
                 lines.append(f"  tables     {listed} (from {args.tables}); others {hook}")
             else:
                 lines.append(f"  tables     {hook}")
+        if self.async_side is not None:
+            lines.extend(self.async_side.banner())
         if args.reload:
             roots = ", ".join(args.reload_dir or [os.getcwd()])
             lines.append(f"  reload     on: new instances when a .py file under {roots} changes")
