@@ -105,7 +105,8 @@ def parse_aws(text: str) -> Expression:
             raise ScheduleError(f"{text}: the rate must be a positive number")
         # "1 minute" but "5 minutes": EventBridge refuses the other forms.
         if (count == 1) != (not rate.group(2).lower().endswith("s")):
-            raise ScheduleError(f"{text}: write '1 {unit}' or 'N {unit}s'")
+            right = f"1 {unit}" if count == 1 else f"{count} {unit}s"
+            raise ScheduleError(f"{text}: EventBridge wants rate({right})")
         return Rate(count * _UNITS[unit])
     cron = _CRON.match(text)
     if not cron:
