@@ -13,6 +13,8 @@ def handler(event, context):
     with open(os.environ["CALLS_LOG"], "a") as log:
         log.write(json.dumps({"id": request_id, "event": event, "at": time.time()}) + "\n")
     mode = event.get("mode") if isinstance(event, dict) else None
+    if mode == "env":
+        return {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "AWS_REGION")}
     if mode == "sleep":
         time.sleep(float(event["seconds"]))
     elif mode == "fail":
