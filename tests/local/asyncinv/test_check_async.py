@@ -4,6 +4,7 @@ flagged, the trigger-time one passed; and scenario mistakes as one-line usage er
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -91,3 +92,16 @@ def test_a_scenario_file_that_is_not_there_is_a_usage_error(tmp_path: Path) -> N
     )
     assert done.returncode == 2
     assert "cannot read" in done.stderr
+
+
+def test_the_commands_docs_async_shows_are_the_ones_the_example_tests_run() -> None:
+    """docs/async.md's shell lines are the README's, which the example tests execute."""
+
+    def sh_lines(path: Path) -> list[str]:
+        text = path.read_text()
+        blocks = "".join(re.findall(r"```sh\n(.*?)```", text, re.S))
+        return [line for line in blocks.replace("\\\n", " ").splitlines() if line.strip()]
+
+    shown = sh_lines(ROOT / "docs" / "async.md")
+    assert shown
+    assert set(shown) <= set(sh_lines(EXAMPLE / "README.md"))
