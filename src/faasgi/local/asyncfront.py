@@ -110,15 +110,24 @@ class AsyncFront:
                 )
                 return
             event = self.invoker.submit(name, body or b"{}", origin="Invoke API")
-            await _send(
-                send, 202, "application/json", b"", [("x-amzn-requestid", event.request_id)]
-            )
+            extra = [
+                ("x-amzn-requestid", event.request_id),
+                # Not the platform's: how many async events are waiting or running, this
+                # one included, and where to watch what becomes of it.
+                ("x-faasgi-pending", str(self.invoker.pending())),
+                ("x-faasgi-log", "/_faasgi/async"),
+            ]
+            await _send(send, 202, "application/json", b"", extra)
         elif kind == "RequestResponse":
             import uuid
 
             request_id = str(uuid.uuid4())
             outcome = await target.pool.invoke(request_id, body or b"{}")
             extra = [("x-amzn-requestid", request_id)]
+            if outcome.instance:
+                extra.append(("x-faasgi-instance", outcome.instance))
+                extra.append(("x-faasgi-cold", "1" if outcome.cold else "0"))
+            extra.append(("x-faasgi-queued-ms", f"{outcome.queued_ms:.0f}"))
             if outcome.failure == "error":
                 extra.append(("x-amz-function-error", "Unhandled"))
             elif outcome.failure is not None:
@@ -253,6 +262,7 @@ def page(invoker: AsyncInvoker) -> str:
     body = "\n".join(rows) or '<tr><td colspan="8">no async events yet</td></tr>'
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>faasgi: async events</title>"
+        "<meta http-equiv='refresh' content='5'>"
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:14px}</style>"
         "</head><body><h1>Async events</h1>"

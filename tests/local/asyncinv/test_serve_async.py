@@ -73,6 +73,7 @@ def invoke_async(emulator: Emulator, event: dict[str, Any]) -> str:
     )
     assert answer.status_code == 202
     assert answer.content == b""
+    assert int(answer.headers["x-faasgi-pending"]) >= 1
     return answer.headers["x-amzn-requestid"]
 
 
@@ -117,7 +118,7 @@ def test_exceptions_crashes_and_timeouts_are_retried_with_the_same_request_id(
     assert json.loads(letter["Body"]) == {"mode": "fail"}
     assert letter["MessageAttributes"]["ErrorCode"]["DataType"] == "Number"
     assert "failed on purpose" in letter["MessageAttributes"]["ErrorMessage"]["StringValue"]
-    emulator.wait_for(rf"async flaky {ids['fail']} attempt 3/3 i-\w+ warm .*error=error")
+    emulator.wait_for(rf"async flaky {ids['fail']} attempt 3/3 i-\w+ (cold|warm) .*error=error")
 
 
 def test_events_queue_at_the_instance_limit_and_expire_past_their_maximum_age(
@@ -161,6 +162,8 @@ def test_the_invoke_api_answers_synchronous_calls_and_instances_reach_moto(
     missing = httpx.post(emulator.url + "/2015-03-31/functions/other/invocations", timeout=60)
 
     assert answer.status_code == 200
+    assert answer.headers["x-faasgi-cold"] == "1"
+    assert int(answer.headers["x-faasgi-queued-ms"]) >= 0
     assert answer.json() == {"AWS_ENDPOINT_URL": aws_endpoint(emulator), "AWS_REGION": "us-east-1"}
     assert failed.status_code == 200
     assert failed.headers["x-amz-function-error"] == "Unhandled"
