@@ -84,7 +84,7 @@ def test_exceptions_crashes_and_timeouts_are_retried_with_the_same_request_id(
         "--retry-delay",
         "0.2",
         "--timeout",
-        "1",
+        "2.5",  # a cold start on a loaded machine must not time out
         "--dead-letter",
         "sqs:dlq",
         "--on-failure",
