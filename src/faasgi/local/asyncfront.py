@@ -78,7 +78,10 @@ class AsyncFront:
             await _answer(send, 404, {"message": f"no such control: {method} {path}"})
 
     async def _invoke(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
-        name = name.split(":")[-1] if name.startswith("arn:") else name
+        # A name, an ARN or a partial ARN (`123456789012:function:name`), with a qualifier.
+        if "function:" in name:
+            name = name.split("function:", 1)[1]
+        name = name.split(":", 1)[0]
         target = self.invoker.functions.get(name)
         if target is None:
             known = ", ".join(sorted(self.invoker.functions))

@@ -172,8 +172,12 @@ class AsyncSide:
                     found = parse_destination(text, region)
                     if key == "dead_letter" and found.kind not in ("sqs", "sns"):
                         raise DestinationError(f"{text}: a dead-letter queue is SQS or SNS")
-                    if found.kind == "function" and found.name != name:
-                        raise DestinationError(f"{text}: this emulator serves one function, {name}")
+                    if found.kind == "function":
+                        # Itself would call itself for ever; others need --template.
+                        raise DestinationError(
+                            f"{text}: a function destination needs another function, and "
+                            f"this emulator serves one ({name})"
+                        )
         except DestinationError as error:
             raise UsageError(str(error)) from None
         return side

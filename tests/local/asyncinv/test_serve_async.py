@@ -160,6 +160,12 @@ def test_the_invoke_api_answers_synchronous_calls_and_instances_reach_moto(
     failed = httpx.post(emulator.url + INVOKE, json={"mode": "fail"}, timeout=60)
     dry = httpx.post(emulator.url + INVOKE, headers={"X-Amz-Invocation-Type": "DryRun"}, timeout=60)
     missing = httpx.post(emulator.url + "/2015-03-31/functions/other/invocations", timeout=60)
+    by_arn = httpx.post(
+        emulator.url + "/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:123456789012:function:flaky:$LATEST/invocations",
+        json={"mode": "ok"},
+        timeout=60,
+    )
 
     assert answer.status_code == 200
     assert answer.headers["x-faasgi-cold"] == "1"
@@ -170,6 +176,7 @@ def test_the_invoke_api_answers_synchronous_calls_and_instances_reach_moto(
     assert failed.json()["errorType"] == "RuntimeError"
     assert dry.status_code == 204
     assert missing.status_code == 404
+    assert by_arn.json() == {"ok": True, "event": {"mode": "ok"}}
 
 
 def test_sns_and_eventbridge_destinations_deliver_the_record(start: Start) -> None:
@@ -261,6 +268,7 @@ def test_an_fc_timer_fires_on_trigger_with_fcs_event(start: Start, calls: Path) 
         (["--max-retry-attempts", "3"], "0-2"),
         (["--on-failure", "s3:bucket"], "destination"),
         (["--dead-letter", "events:default"], "SQS or SNS"),
+        (["--on-success", "function:flaky"], "another function"),
     ],
 )
 def test_async_mistakes_are_one_line_usage_errors(options: list[str], message: str) -> None:
