@@ -13,11 +13,18 @@ import argparse
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from faasgi.cli import UsageError
-from faasgi.local.asyncinvoke import AsyncEvent, AsyncFunction, AsyncInvoker, platform_policy
+from faasgi.local.asyncinvoke import (
+    AsyncEvent,
+    AsyncFunction,
+    AsyncInvoker,
+    AsyncPolicy,
+    platform_policy,
+)
 from faasgi.local.destinations import (
     Destination,
     DestinationError,
@@ -93,19 +100,16 @@ def default_name(handler: str) -> str:
 
 
 class AsyncSide:
-    """The async machinery of one `faasgi serve` run."""
+    """The async machinery of one `faasgi serve` run: one or more functions, each with its
+    platform and policy, and their schedules."""
 
     def __init__(
         self,
-        name: str,
-        platform: str,
-        policy_args: dict[str, Any],
+        functions: dict[str, tuple[str, AsyncPolicy]],
         schedules: list[Schedule],
         region: str,
     ) -> None:
-        self.name = name
-        self.platform = platform
-        self.policy = platform_policy(platform, **policy_args)
+        self.functions = functions
         self.schedules = {s.name: s for s in schedules}
         self.region = region
         self.endpoint_url: str | None = None
@@ -154,18 +158,14 @@ class AsyncSide:
             "on_failure": args.on_failure,
             "dead_letter": args.dead_letter,
         }
-        side = cls(
-            name,
+        policy = platform_policy(
             platform,
-            {
-                "retry_delay": args.retry_delay,
-                "max_retries": retries,
-                "max_age": args.max_event_age,
-                **destinations,
-            },
-            schedules,
-            region,
+            retry_delay=args.retry_delay,
+            max_retries=retries,
+            max_age=args.max_event_age,
+            **destinations,
         )
+        side = cls({name: (platform, policy)}, schedules, region)
         try:
             for key, text in destinations.items():
                 if text:
@@ -182,10 +182,65 @@ class AsyncSide:
             raise UsageError(str(error)) from None
         return side
 
+    @classmethod
+    def from_project(
+        cls, project: Any, retry_delay: float | None = None, region: str = "us-east-1"
+    ) -> AsyncSide:
+        """From what `faasgi serve --template` read (faasgi.local.template.model): each
+        function's `async_config` (SAM EventInvokeConfig, s.yaml asyncInvokeConfig) and
+        `schedules` (SAM Schedule/ScheduleV2 events, s.yaml timer triggers)."""
+        kinds = {"Schedule": "rule", "ScheduleV2": "scheduler", "fc-timer": "fc-timer"}
+        functions: dict[str, tuple[str, AsyncPolicy]] = {}
+        schedules: list[Schedule] = []
+        try:
+            for function in project.functions.values():
+                config = function.async_config
+                functions[function.name] = (
+                    function.platform,
+                    platform_policy(
+                        function.platform,
+                        retry_delay=retry_delay,
+                        max_retries=getattr(config, "max_retries", None),
+                        max_age=getattr(config, "max_event_age", None),
+                        on_success=getattr(config, "on_success", None),
+                        on_failure=getattr(config, "on_failure", None),
+                    ),
+                )
+                for timer in function.schedules:
+                    name = timer.name
+                    if name in {s.name for s in schedules}:
+                        name = f"{function.name}-{name}"
+                    schedules.append(
+                        schedule(
+                            name,
+                            kinds[timer.kind],
+                            timer.expression,
+                            timer.input,
+                            getattr(timer, "timezone", None),
+                            enabled=timer.enabled,
+                            function=function.name,
+                            region=region,
+                        )
+                    )
+            side = cls(functions, schedules, region)
+            for _, policy in functions.values():
+                for text in (policy.on_success, policy.on_failure):
+                    if text:
+                        found = parse_destination(text, region)
+                        if found.kind == "function" and found.name not in functions:
+                            raise DestinationError(f"{text}: no function {found.name} here")
+        except (ScheduleError, DestinationError) as error:
+            raise UsageError(str(error)) from None
+        return side
+
     def _aws_destinations(self) -> list[Destination]:
-        policy = self.policy
-        texts = [policy.on_success, policy.on_failure, policy.dead_letter]
-        found = [parse_destination(t, self.region) for t in texts if t]
+        texts = [
+            text
+            for _, policy in self.functions.values()
+            for text in (policy.on_success, policy.on_failure, policy.dead_letter)
+            if text
+        ]
+        found = [parse_destination(t, self.region) for t in texts]
         return [d for d in found if d.kind != "function"]
 
     def start_aws(self, dynamodb_endpoint: str | None, started_here: bool) -> dict[str, str]:
@@ -214,23 +269,29 @@ class AsyncSide:
             self.started_moto.stop()
             self.started_moto = None
 
-    async def run(self, pool: Any, gateway: Any) -> Any:
-        """Start the queue and the schedules; the ASGI app to serve."""
+    async def run(self, pools: Any, gateway: Any) -> Any:
+        """Start the queue and the schedules; the ASGI app to serve. `pools`: each
+        function's pool by name, or the one function's pool."""
         from faasgi.local.asyncfront import AsyncFront
 
-        arn = (
-            f"acs:fc:{self.region}:{ACCOUNT}:functions/{self.name}"
-            if self.platform == "fc"
-            else f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{self.name}:$LATEST"
-        )
-        invoker = self.invoker = AsyncInvoker(
-            {self.name: AsyncFunction(self.name, pool, self.policy, arn)}
-        )
+        if not isinstance(pools, Mapping):
+            (only,) = self.functions
+            pools = {only: pools}
+        targets = {}
+        for name, (platform, policy) in self.functions.items():
+            arn = (
+                f"acs:fc:{self.region}:{ACCOUNT}:functions/{name}"
+                if platform == "fc"
+                else f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}:$LATEST"
+            )
+            targets[name] = AsyncFunction(name, pools[name], policy, arn)
+        invoker = self.invoker = AsyncInvoker(targets)
         self.destinations = Destinations(invoker, self.endpoint_url, self.region)
         if self.endpoint_url:
             await asyncio.to_thread(self.destinations.prepare, self._aws_destinations())
         for item in self.schedules.values():
-            self._tasks.append(asyncio.create_task(self._tick(item)))
+            if item.enabled:
+                self._tasks.append(asyncio.create_task(self._tick(item)))
         return AsyncFront(gateway, invoker, self.schedules, self.fire)
 
     def fire(self, item: Schedule, when: datetime | None = None) -> AsyncEvent:
@@ -261,28 +322,30 @@ class AsyncSide:
     def banner(self) -> list[str]:
         """The banner's async lines: none unless a schedule or destination is set (the
         Invoke API and the log page are always there, see docs/async.md)."""
-        policy = self.policy
-        if not self.schedules and not (
-            policy.on_success or policy.on_failure or policy.dead_letter
+        policies = [policy for _, policy in self.functions.values()]
+        if not self.schedules and not any(
+            p.on_success or p.on_failure or p.dead_letter for p in policies
         ):
             return []
         lines = []
-        delays = ", ".join(f"{d:g}" for d in policy.delays[: max(1, policy.max_retries)])
-        lines.append(
-            f"  async      {self.name}: {policy.max_retries} retries (after {delays} s), "
-            f"events live {policy.max_age:g} s; Invoke API at /2015-03-31/functions/"
-            f"{self.name}/invocations; log page /_faasgi/async"
-        )
+        for name, (_, policy) in self.functions.items():
+            delays = ", ".join(f"{d:g}" for d in policy.delays[: max(1, policy.max_retries)])
+            lines.append(
+                f"  async      {name}: {policy.max_retries} retries (after {delays} s), "
+                f"events live {policy.max_age:g} s; Invoke API at /2015-03-31/functions/"
+                f"{name}/invocations; log page /_faasgi/async"
+            )
+            for label, text in (
+                ("OnSuccess", policy.on_success),
+                ("OnFailure", policy.on_failure),
+                ("DLQ", policy.dead_letter),
+            ):
+                if text:
+                    lines.append(f"  {label:<10} {parse_destination(text, self.region)}")
         for item in self.schedules.values():
             payload = f", input {item.input}" if item.input is not None else ""
-            lines.append(f"  schedule   {item.name}: {item.text}{payload}")
-        for label, text in (
-            ("OnSuccess", policy.on_success),
-            ("OnFailure", policy.on_failure),
-            ("DLQ", policy.dead_letter),
-        ):
-            if text:
-                lines.append(f"  {label:<10} {parse_destination(text, self.region)}")
+            state = "" if item.enabled else " (disabled: fires on faasgi trigger only)"
+            lines.append(f"  schedule   {item.name}: {item.text}{payload}{state}")
         if self.endpoint_url:
             lines.append(
                 f"  AWS        {self.endpoint_url} (moto: SQS, SNS, EventBridge; instances "

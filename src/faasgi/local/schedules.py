@@ -19,6 +19,7 @@ field: both are filters applied to its answers here.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 import re
 import uuid
@@ -317,11 +318,24 @@ class Schedule:
         return json.dumps(envelope).encode("utf-8")
 
 
-def schedule(name: str, kind: str, text: str, input: str | None = None, **options: Any) -> Schedule:
-    """A Schedule from its expression text; ScheduleError when the platform would refuse it."""
+def schedule(
+    name: str,
+    kind: str,
+    text: str,
+    input: str | None = None,
+    zone: str | None = None,
+    **options: Any,
+) -> Schedule:
+    """A Schedule from its expression text; ScheduleError when the platform would refuse it.
+
+    `zone`: EventBridge Scheduler's `ScheduleExpressionTimezone` (its cron is read there).
+    """
     if kind not in KINDS:
         raise ScheduleError(f"unknown schedule kind {kind!r}")
     expression = parse_fc(text) if kind == "fc-timer" else parse_aws(text)
+    if zone is not None and isinstance(expression, Cron):
+        _zone(zone)
+        expression = dataclasses.replace(expression, zone=zone)
     if input is not None and kind != "fc-timer":
         try:
             json.loads(input)
