@@ -178,6 +178,22 @@ def test_the_invoke_api_answers_synchronous_calls_and_instances_reach_moto(
     assert missing.status_code == 404
     assert by_arn.json() == {"ok": True, "event": {"mode": "ok"}}
 
+    # boto3's Lambda client, pointed at the emulator, reads both answers as Lambda's.
+    import boto3
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    queued = client.invoke(FunctionName="flaky", InvocationType="Event", Payload=b'{"mode": "ok"}')
+    assert queued["StatusCode"] == 202
+    raised = client.invoke(FunctionName="flaky", Payload=b'{"mode": "fail"}')
+    assert (raised["StatusCode"], raised["FunctionError"]) == (200, "Unhandled")
+    assert json.loads(raised["Payload"].read())["errorMessage"] == "failed on purpose"
+
 
 def test_sns_and_eventbridge_destinations_deliver_the_record(start: Start) -> None:
     emulator = start(
