@@ -170,7 +170,7 @@ class AsyncFunction:
     arn: str = ""
 
 
-#: Called with (event, record kind "success"/"failure", policy) once an event is finished.
+#: Called with a finished event and its function, to deliver its result (destinations.py).
 Deliver = Callable[[AsyncEvent, AsyncFunction], Awaitable[None]]
 
 

@@ -113,6 +113,8 @@ class AsyncSide:
         self.schedules = {s.name: s for s in schedules}
         self.region = region
         self.endpoint_url: str | None = None
+        #: What a template asks for that is not emulated: one line each, for the banner.
+        self.notes: list[str] = []
         self.started_moto: Any = None
         self.invoker: AsyncInvoker | None = None
         self.destinations: Destinations | None = None
@@ -192,6 +194,23 @@ class AsyncSide:
         kinds = {"Schedule": "rule", "ScheduleV2": "scheduler", "fc-timer": "fc-timer"}
         functions: dict[str, tuple[str, AsyncPolicy]] = {}
         schedules: list[Schedule] = []
+        notes: list[str] = []
+        names = set(project.functions)
+
+        def reachable(function: str, label: str, text: str | None) -> str | None:
+            """The destination if the emulator can deliver to it; else a note and None."""
+            if not text:
+                return None
+            try:
+                found = parse_destination(text, region)
+            except DestinationError as error:
+                notes.append(f"{function} {label}: {error}")
+                return None
+            if found.kind == "function" and found.name not in names:
+                notes.append(f"{function} {label}: {text}: no function {found.name} here")
+                return None
+            return text
+
         try:
             for function in project.functions.values():
                 config = function.async_config
@@ -202,8 +221,12 @@ class AsyncSide:
                         retry_delay=retry_delay,
                         max_retries=getattr(config, "max_retries", None),
                         max_age=getattr(config, "max_event_age", None),
-                        on_success=getattr(config, "on_success", None),
-                        on_failure=getattr(config, "on_failure", None),
+                        on_success=reachable(
+                            function.name, "OnSuccess", getattr(config, "on_success", None)
+                        ),
+                        on_failure=reachable(
+                            function.name, "OnFailure", getattr(config, "on_failure", None)
+                        ),
                     ),
                 )
                 for timer in function.schedules:
@@ -222,15 +245,10 @@ class AsyncSide:
                             region=region,
                         )
                     )
-            side = cls(functions, schedules, region)
-            for _, policy in functions.values():
-                for text in (policy.on_success, policy.on_failure):
-                    if text:
-                        found = parse_destination(text, region)
-                        if found.kind == "function" and found.name not in functions:
-                            raise DestinationError(f"{text}: no function {found.name} here")
-        except (ScheduleError, DestinationError) as error:
+        except ScheduleError as error:
             raise UsageError(str(error)) from None
+        side = cls(functions, schedules, region)
+        side.notes = notes
         return side
 
     def _aws_destinations(self) -> list[Destination]:
@@ -351,6 +369,7 @@ class AsyncSide:
                 f"  AWS        {self.endpoint_url} (moto: SQS, SNS, EventBridge; instances "
                 "get AWS_ENDPOINT_URL)"
             )
+        lines.extend(f"  not run    {note}" for note in self.notes)
         return lines
 
 

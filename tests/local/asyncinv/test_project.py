@@ -103,7 +103,7 @@ def test_a_schedule_v2_cron_runs_in_its_time_zone() -> None:
     assert first == datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 JST
 
 
-def test_a_destination_naming_an_unknown_function_is_a_usage_error() -> None:
+def test_destinations_the_emulator_cannot_reach_are_noted_not_fatal() -> None:
     project = Model(
         functions={
             "Job": function(
@@ -112,10 +112,21 @@ def test_a_destination_naming_an_unknown_function_is_a_usage_error() -> None:
                     max_retries=None,
                     max_event_age=None,
                     on_success="function:Audit",
-                    on_failure=None,
+                    on_failure="acs:mns:cn-hangzhou:123:/queues/q/messages",
                 ),
             )
         }
     )
-    with pytest.raises(UsageError, match="no function Audit"):
+    side = AsyncSide.from_project(project)
+    _, policy = side.functions["Job"]
+    assert (policy.on_success, policy.on_failure) == (None, None)
+    assert side.notes[0] == "Job OnSuccess: function:Audit: no function Audit here"
+    assert "MNS" in side.notes[1]
+
+
+def test_a_schedule_the_platform_would_refuse_is_a_usage_error() -> None:
+    project = Model(
+        functions={"Job": function("Job", schedules=[timer("Bad", "Schedule", "cron(0 10 * * *)")])}
+    )
+    with pytest.raises(UsageError, match="6 fields"):
         AsyncSide.from_project(project)
