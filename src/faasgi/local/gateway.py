@@ -80,12 +80,19 @@ class Gateway:
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s", log_line(request, response.status, outcome, started))
 
-    async def handle(self, request: Request) -> tuple[Response, Outcome]:
-        """Invoke the function for one request; the HTTP response the client gets."""
+    async def handle(
+        self, request: Request, adjust: Callable[[dict[str, Any]], None] | None = None
+    ) -> tuple[Response, Outcome]:
+        """Invoke the function for one request; the HTTP response the client gets.
+
+        `adjust` completes the event before it is sent (a template's route key, path
+        parameters and authorizer context)."""
         request_id = str(uuid.uuid4())
         client = request.client[0] if request.client else "127.0.0.1"
         stamp = Stamp(request_id, int(time.time() * 1000), client, self.stage)
         event = self.build_event(request, stamp)
+        if adjust is not None:
+            adjust(event)
         outcome = await self.invoker.invoke(request_id, json.dumps(event).encode("utf-8"))
         response = self.decode(outcome)
         if request.method == "HEAD":

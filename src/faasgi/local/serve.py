@@ -46,9 +46,13 @@ assert set(SOURCES) == set(BUILD_NAMES)
 DRAIN_SECONDS = 3.0
 
 
-def add_function_options(parser: argparse.ArgumentParser) -> None:
-    """Options `serve` and `check` share: what to run, its environment and DynamoDB."""
-    parser.add_argument("handler", help="MODULE:HANDLER, e.g. app:handler")
+def add_function_options(parser: argparse.ArgumentParser, *, template: bool = False) -> None:
+    """Options `serve` and `check` share: what to run, its environment and DynamoDB
+    (`template`: the handler may be left out for `--template FILE`)."""
+    if template:
+        parser.add_argument("handler", nargs="?", help="MODULE:HANDLER, e.g. app:handler")
+    else:
+        parser.add_argument("handler", help="MODULE:HANDLER, e.g. app:handler")
     parser.add_argument(
         "--source",
         default="aws-http",
@@ -92,7 +96,10 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_function_options(parser)
+    from faasgi.local.template.run import add_options
+
+    add_function_options(parser, template=True)
+    add_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=3000, help="port (default 3000; 0: any)")
     parser.add_argument(
@@ -165,6 +172,12 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--keep-alive must not be negative")
     if args.max_instances < 1:
         raise UsageError("--max-instances must be at least 1")
+    if getattr(args, "template", None):
+        from faasgi.local.template.run import main as serve_template
+
+        return serve_template(args)
+    if not args.handler:
+        raise UsageError("give MODULE:HANDLER (e.g. app:handler) or --template FILE")
     environment, resources = function_settings(args)
     from faasgi.local.asyncserve import AsyncSide
 
@@ -252,7 +265,18 @@ class EmulatorRun:
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
 
-        app: Any = Gateway(self.pool, self.settings.source)
+        invoker: Any = self.pool
+        if getattr(self.args, "record", None):
+            from faasgi.local.record import Recorder, RecordingInvoker
+
+            invoker = RecordingInvoker(
+                self.pool,
+                Recorder(self.args.record),
+                self.args.handler,
+                self.args.handler,
+                self.settings.source,
+            )
+        app: Any = Gateway(invoker, self.settings.source)
         if self.async_side is not None:
             app = await self.async_side.run(self.pool, app)
         server = self._server = _server(app)
