@@ -48,22 +48,24 @@ class AsyncFront:
         invoker: AsyncInvoker,
         schedules: dict[str, Schedule],
         fire: Callable[[Schedule, datetime | None], AsyncEvent],
+        invoke_api: bool = True,
     ) -> None:
         self.gateway = gateway
+        self.invoke_api = invoke_api
         self.invoker = invoker
         self.schedules = schedules
         self.fire = fire
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith("/_faasgi/") or _INVOKE.match(path)):
+        invoke = _INVOKE.match(path) if self.invoke_api else None
+        if scope["type"] != "http" or not (path.startswith("/_faasgi/") or invoke):
             await self.gateway(scope, receive, send)
             return
         if not _loopback(scope):
             await _answer(send, 403, {"message": "the emulator's controls answer loopback only"})
             return
         method = scope["method"]
-        invoke = _INVOKE.match(path)
         trigger = _TRIGGER.match(path)
         if invoke and method == "POST":
             await self._invoke(urllib.parse.unquote(invoke.group(1)), scope, receive, send)

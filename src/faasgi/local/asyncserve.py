@@ -212,27 +212,23 @@ class AsyncSide:
             return text
 
         try:
-            for function in project.functions.values():
+            for key, function in project.functions.items():
                 config = function.async_config
-                functions[function.name] = (
+                functions[key] = (
                     function.platform,
                     platform_policy(
                         function.platform,
                         retry_delay=retry_delay,
                         max_retries=getattr(config, "max_retries", None),
                         max_age=getattr(config, "max_event_age", None),
-                        on_success=reachable(
-                            function.name, "OnSuccess", getattr(config, "on_success", None)
-                        ),
-                        on_failure=reachable(
-                            function.name, "OnFailure", getattr(config, "on_failure", None)
-                        ),
+                        on_success=reachable(key, "OnSuccess", getattr(config, "on_success", None)),
+                        on_failure=reachable(key, "OnFailure", getattr(config, "on_failure", None)),
                     ),
                 )
                 for timer in function.schedules:
                     name = timer.name
                     if name in {s.name for s in schedules}:
-                        name = f"{function.name}-{name}"
+                        name = f"{key}-{name}"
                     schedules.append(
                         schedule(
                             name,
@@ -241,7 +237,7 @@ class AsyncSide:
                             timer.input,
                             getattr(timer, "timezone", None),
                             enabled=timer.enabled,
-                            function=function.name,
+                            function=key,
                             region=region,
                         )
                     )
@@ -287,9 +283,10 @@ class AsyncSide:
             self.started_moto.stop()
             self.started_moto = None
 
-    async def run(self, pools: Any, gateway: Any) -> Any:
+    async def run(self, pools: Any, gateway: Any, invoke_api: bool = True) -> Any:
         """Start the queue and the schedules; the ASGI app to serve. `pools`: each
-        function's pool by name, or the one function's pool."""
+        function's pool by name, or the one function's pool; `invoke_api`: answer Lambda's
+        Invoke API path in front of `gateway` (a template has its own on its own port)."""
         from faasgi.local.asyncfront import AsyncFront
 
         if not isinstance(pools, Mapping):
@@ -310,7 +307,12 @@ class AsyncSide:
         for item in self.schedules.values():
             if item.enabled:
                 self._tasks.append(asyncio.create_task(self._tick(item)))
-        return AsyncFront(gateway, invoker, self.schedules, self.fire)
+        return AsyncFront(gateway, invoker, self.schedules, self.fire, invoke_api)
+
+    def submit(self, function: str, payload: bytes) -> str:
+        """An Invoke API Event for `function`, queued; its request id."""
+        assert self.invoker is not None
+        return self.invoker.submit(function, payload, origin="Invoke API").request_id
 
     def fire(self, item: Schedule, when: datetime | None = None) -> AsyncEvent:
         """Send `item`'s event for the firing due at `when` (default: now)."""
@@ -373,6 +375,28 @@ class AsyncSide:
         return lines
 
 
+def refuse_cli_async(args: argparse.Namespace) -> None:
+    """With --template, schedules and destinations come from the template, not options."""
+    given = [
+        option
+        for option, value in (
+            ("--schedule", args.schedule),
+            ("--timer", args.timer),
+            ("--on-success", args.on_success),
+            ("--on-failure", args.on_failure),
+            ("--dead-letter", args.dead_letter),
+            ("--max-retry-attempts", args.max_retry_attempts),
+            ("--max-event-age", args.max_event_age),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: with --template these come from the template "
+            "(Schedule events, EventInvokeConfig; s.yaml timer triggers, asyncInvokeConfig)"
+        )
+
+
 def _named(text: str, default: str) -> tuple[str, str]:
     """`NAME=EXPR` or `EXPR` (named `default`)."""
     found = _NAMED.match(text.strip())
@@ -381,4 +405,4 @@ def _named(text: str, default: str) -> tuple[str, str]:
     return default, text.strip()
 
 
-__all__ = ["AsyncSide", "add_options", "default_name"]
+__all__ = ["AsyncSide", "add_options", "default_name", "refuse_cli_async"]

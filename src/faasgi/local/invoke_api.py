@@ -21,7 +21,7 @@ import logging
 import re
 import struct
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -51,9 +51,17 @@ def function_name(raw: str) -> tuple[str, str | None]:
 class InvokeApi:
     """ASGI app: Lambda's Invoke API in front of the functions' instance pools."""
 
-    def __init__(self, invokers: Mapping[str, Invoker], region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        invokers: Mapping[str, Invoker],
+        region: str = "us-east-1",
+        submit: Callable[[str, bytes], str] | None = None,
+    ) -> None:
         self.invokers = dict(invokers)
         self.region = region
+        #: The async queue (asyncinvoke.py): Event invocations go there, to be queued,
+        #: retried and delivered; it returns the event's request id.
+        self.submit = submit
         self._background: set[asyncio.Task[Outcome]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,6 +105,9 @@ class InvokeApi:
         common = [("x-amzn-requestid", request_id), ("x-amz-executed-version", "$LATEST")]
         if kind == "DryRun":
             return 204, common, b""
+        if kind == "Event" and self.submit is not None:
+            queued_id = self.submit(name, body)
+            return 202, [("x-amzn-requestid", queued_id), common[1]], b""
         if kind == "Event":
             task = asyncio.ensure_future(self._logged(invoker, name, request_id, body))
             self._background.add(task)

@@ -42,6 +42,8 @@ class Plan:
         self.resources = LocalResources(args.dynamodb, dynamodb=not args.no_dynamodb, tables=tables)
         self.pools: dict[str, Pool] = {}
         self.invokers: dict[str, Any] = {}
+        #: Where Event invocations go (the async queue, asyncserve.py); None: run at once.
+        self.submit_async: Callable[[str, bytes], str] | None = None
         #: (label, socket, routes or None for the Invoke API)
         self.ports: list[tuple[str, socket.socket, list[tuple[Route, Function]] | None]] = []
 
@@ -171,7 +173,8 @@ class Plan:
             port = listener.getsockname()[1]
             if routes is None:
                 endpoints[port] = Endpoint(
-                    label, app=InvokeApi(self.invokers, self.resources.region)
+                    label,
+                    app=InvokeApi(self.invokers, self.resources.region, self.submit_async),
                 )
             else:
                 endpoints[port] = Endpoint(label, table=RouteTable(routes))
