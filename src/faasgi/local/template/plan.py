@@ -206,15 +206,9 @@ class Plan:
                 state = "enabled" if schedule.enabled else "disabled"
                 lines.append(
                     f"    schedule {schedule.name}: {schedule.expression} ({schedule.kind}, "
-                    f"{state}; not run by serve)"
+                    f"{state})"
                 )
-            if function.async_config is not None:
-                config = function.async_config
-                lines.append(
-                    f"    async    retries {config.max_retries}, max age "
-                    f"{config.max_event_age} s, on success {config.on_success}, on failure "
-                    f"{config.on_failure} (not run by serve)"
-                )
+            # Retries, destinations and the schedules' timing: the async lines below.
         for label, url, routes in urls[1:]:
             if routes is None:
                 lines.append(f"  invoke     {url} (Lambda Invoke API: boto3 / aws --endpoint-url)")
