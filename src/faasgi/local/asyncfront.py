@@ -1,10 +1,7 @@
 """The emulator's async doors, in front of the HTTP gateway:
 
-- `POST /2015-03-31/functions/{name}/invocations`: Lambda's Invoke API
-  (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html): with
-  `X-Amz-Invocation-Type: Event`, 202 and the request id in `x-amzn-RequestId` at once;
-  `RequestResponse` (the default) runs it and answers 200 with the function's answer
-  (`X-Amz-Function-Error: Unhandled` when it raised); `DryRun` 204.
+- `POST /2015-03-31/functions/{name}/invocations`: Lambda's Invoke API (invoke_api.py), whose
+  `Event` invocations go to the async queue: 202 and the request id at once.
 - `POST /_faasgi/trigger/{schedule}[?time=ISO]`: fire a schedule now (`faasgi trigger`), or
   as if it had been due at `time`.
 - `GET /_faasgi/async` (HTML) and `/_faasgi/async.json`: what became of every async event.
@@ -33,10 +30,8 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+_INVOKE = re.compile(r"^/(2015-03-31|2021-11-15)/functions/[^/]+/")
 _TRIGGER = re.compile(r"^/_faasgi/trigger/([^/]+)$")
-#: Lambda's asynchronous payload limit (API_Invoke: 1 MB).
-ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 
 
 class AsyncFront:
@@ -48,9 +43,10 @@ class AsyncFront:
         invoker: AsyncInvoker,
         schedules: dict[str, Schedule],
         fire: Callable[[Schedule, datetime | None], AsyncEvent],
-        invoke_api: bool = True,
+        invoke_api: App | None = None,
     ) -> None:
         self.gateway = gateway
+        #: Lambda's Invoke API (invoke_api.py) on this port too; None: not here.
         self.invoke_api = invoke_api
         self.invoker = invoker
         self.schedules = schedules
@@ -58,7 +54,7 @@ class AsyncFront:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        invoke = _INVOKE.match(path) if self.invoke_api else None
+        invoke = self.invoke_api is not None and _INVOKE.match(path)
         if scope["type"] != "http" or not (path.startswith("/_faasgi/") or invoke):
             await self.gateway(scope, receive, send)
             return
@@ -67,8 +63,8 @@ class AsyncFront:
             return
         method = scope["method"]
         trigger = _TRIGGER.match(path)
-        if invoke and method == "POST":
-            await self._invoke(urllib.parse.unquote(invoke.group(1)), scope, receive, send)
+        if invoke and self.invoke_api is not None:
+            await self.invoke_api(scope, receive, send)
         elif trigger and method == "POST":
             await self._trigger(urllib.parse.unquote(trigger.group(1)), scope, send)
         elif path == "/_faasgi/async.json" and method == "GET":
@@ -78,74 +74,6 @@ class AsyncFront:
             await _send(send, 200, "text/html; charset=utf-8", page(self.invoker).encode())
         else:
             await _answer(send, 404, {"message": f"no such control: {method} {path}"})
-
-    async def _invoke(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
-        # A name, an ARN or a partial ARN (`123456789012:function:name`), with a qualifier.
-        if "function:" in name:
-            name = name.split("function:", 1)[1]
-        name = name.split(":", 1)[0]
-        target = self.invoker.functions.get(name)
-        if target is None:
-            known = ", ".join(sorted(self.invoker.functions))
-            await _answer(
-                send,
-                404,
-                {
-                    "Type": "User",
-                    "message": f"Function not found: {name}; this emulator has {known}",
-                },
-            )
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        kind = headers.get("x-amz-invocation-type", "RequestResponse")
-        body = await _read(receive)
-        if kind == "DryRun":
-            await _send(send, 204, "application/json", b"")
-        elif kind == "Event":
-            if len(body) > ASYNC_PAYLOAD_LIMIT:
-                await _answer(
-                    send,
-                    413,
-                    {
-                        "Type": "User",
-                        "message": "Request must be smaller "
-                        f"than {ASYNC_PAYLOAD_LIMIT} bytes for the async "
-                        "invocation type",
-                    },
-                )
-                return
-            event = self.invoker.submit(name, body or b"{}", origin="Invoke API")
-            extra = [
-                ("x-amzn-requestid", event.request_id),
-                # Not the platform's: how many async events are waiting or running, this
-                # one included, and where to watch what becomes of it.
-                ("x-faasgi-pending", str(self.invoker.pending())),
-                ("x-faasgi-log", "/_faasgi/async"),
-            ]
-            await _send(send, 202, "application/json", b"", extra)
-        elif kind == "RequestResponse":
-            import uuid
-
-            request_id = str(uuid.uuid4())
-            outcome = await target.pool.invoke(request_id, body or b"{}")
-            extra = [("x-amzn-requestid", request_id)]
-            if outcome.instance:
-                extra.append(("x-faasgi-instance", outcome.instance))
-                extra.append(("x-faasgi-cold", "1" if outcome.cold else "0"))
-            extra.append(("x-faasgi-queued-ms", f"{outcome.queued_ms:.0f}"))
-            if outcome.failure == "error":
-                extra.append(("x-amz-function-error", "Unhandled"))
-            elif outcome.failure is not None:
-                await _answer(
-                    send,
-                    502 if outcome.failure != "throttled" else 429,
-                    {"message": f"{outcome.failure}: {outcome.detail}"},
-                    extra,
-                )
-                return
-            await _send(send, 200, "application/json", outcome.payload, extra)
-        else:
-            await _answer(send, 400, {"message": f"unknown X-Amz-Invocation-Type {kind!r}"})
 
     async def _trigger(self, name: str, scope: Scope, send: Send) -> None:
         found = self.schedules.get(name)
@@ -277,4 +205,4 @@ def page(invoker: AsyncInvoker) -> str:
     )
 
 
-__all__ = ["ASYNC_PAYLOAD_LIMIT", "AsyncFront", "page"]
+__all__ = ["AsyncFront", "page"]

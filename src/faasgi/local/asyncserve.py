@@ -307,7 +307,12 @@ class AsyncSide:
         for item in self.schedules.values():
             if item.enabled:
                 self._tasks.append(asyncio.create_task(self._tick(item)))
-        return AsyncFront(gateway, invoker, self.schedules, self.fire, invoke_api)
+        api = None
+        if invoke_api:
+            from faasgi.local.invoke_api import InvokeApi
+
+            api = InvokeApi(pools, self.region, self.submit)
+        return AsyncFront(gateway, invoker, self.schedules, self.fire, api)
 
     def submit(self, function: str, payload: bytes) -> str:
         """An Invoke API Event for `function`, queued; its request id."""

@@ -40,6 +40,10 @@ _NAME = re.compile(
 )
 
 
+#: The payload limit of an asynchronous invocation (API_Invoke: 1 MB).
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+
+
 def function_name(raw: str) -> tuple[str, str | None]:
     """(name, qualifier) from a name, an ARN or a partial ARN; ValueError if none fits."""
     match = _NAME.fullmatch(unquote(raw))
@@ -105,6 +109,13 @@ class InvokeApi:
         common = [("x-amzn-requestid", request_id), ("x-amz-executed-version", "$LATEST")]
         if kind == "DryRun":
             return 204, common, b""
+        if kind == "Event" and len(body) > ASYNC_PAYLOAD_LIMIT:
+            return _error(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {ASYNC_PAYLOAD_LIMIT} bytes for the Event "
+                "invocation type",
+            )
         if kind == "Event" and self.submit is not None:
             queued_id = self.submit(name, body)
             return 202, [("x-amzn-requestid", queued_id), common[1]], b""
@@ -215,4 +226,4 @@ def _header(name: str, value: str) -> bytes:
     )
 
 
-__all__ = ["InvokeApi", "function_name"]
+__all__ = ["ASYNC_PAYLOAD_LIMIT", "InvokeApi", "function_name"]

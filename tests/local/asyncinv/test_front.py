@@ -1,6 +1,7 @@
 """The emulator's async controls in-process (httpx's ASGI transport as the client): they
 answer loopback clients only, leave every other path to the gateway, and the Invoke API
-keeps Lambda's async payload limit (1 MB, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)."""
+(invoke_api.py) keeps Lambda's async payload limit (1 MB,
+https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import httpx
 
-from faasgi.local.asyncfront import ASYNC_PAYLOAD_LIMIT, AsyncFront
+from faasgi.local.asyncfront import AsyncFront
 from faasgi.local.asyncinvoke import AsyncFunction, AsyncInvoker, platform_policy
+from faasgi.local.invoke_api import ASYNC_PAYLOAD_LIMIT, InvokeApi
 from faasgi.local.pool import Outcome
 from faasgi.local.schedules import schedule
 
@@ -37,7 +39,11 @@ def front() -> tuple[AsyncFront, Pool]:
     def fire(item: Any, when: Any) -> Any:
         return invoker.submit("job", item.event(when), scheduled=when)
 
-    return AsyncFront(gateway, invoker, {"nightly": nightly}, fire), pool
+    def submit(name: str, body: bytes) -> str:
+        return invoker.submit(name, body).request_id
+
+    api = InvokeApi({"job": pool}, submit=submit)
+    return AsyncFront(gateway, invoker, {"nightly": nightly}, fire, api), pool
 
 
 async def call(client_host: str, method: str, path: str, **options: Any) -> httpx.Response:
@@ -77,7 +83,8 @@ def test_an_async_payload_over_one_megabyte_is_refused() -> None:
             "POST",
             "/2015-03-31/functions/job/invocations",
             headers={"X-Amz-Invocation-Type": "Event"},
-            content=b"x" * (ASYNC_PAYLOAD_LIMIT + 1),
+            content=b'"' + b"x" * ASYNC_PAYLOAD_LIMIT + b'"',  # JSON, one byte too long
         )
     )
     assert answer.status_code == 413
+    assert answer.headers["x-amzn-errortype"] == "RequestEntityTooLargeException"

@@ -73,7 +73,6 @@ def invoke_async(emulator: Emulator, event: dict[str, Any]) -> str:
     )
     assert answer.status_code == 202
     assert answer.content == b""
-    assert int(answer.headers["x-faasgi-pending"]) >= 1
     return answer.headers["x-amzn-requestid"]
 
 
@@ -168,8 +167,6 @@ def test_the_invoke_api_answers_synchronous_calls_and_instances_reach_moto(
     )
 
     assert answer.status_code == 200
-    assert answer.headers["x-faasgi-cold"] == "1"
-    assert int(answer.headers["x-faasgi-queued-ms"]) >= 0
     assert answer.json() == {"AWS_ENDPOINT_URL": aws_endpoint(emulator), "AWS_REGION": "us-east-1"}
     assert failed.status_code == 200
     assert failed.headers["x-amz-function-error"] == "Unhandled"
