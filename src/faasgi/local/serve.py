@@ -32,7 +32,8 @@ logger = logging.getLogger("faasgi.local.serve")
 
 #: What each event source stands for, in the platform's words.
 SOURCES = {
-    "aws-http": "API Gateway HTTP API (payload 2.0) / Lambda Function URL",
+    "aws-http": "API Gateway HTTP API (payload 2.0)",
+    "function-url": "Lambda Function URL (payload 2.0, path kept encoded)",
     "aws-rest": "API Gateway REST API (proxy integration)",
     "alb": "Application Load Balancer",
     "alb-multi": "Application Load Balancer, multi-value headers",
