@@ -203,6 +203,7 @@ def parse_fc(text: str) -> Expression:
         for number, unit in re.findall(r"(\d+(?:\.\d+)?)([hms])", every.group(1)):
             seconds += float(number) * {"h": 3600, "m": 60, "s": 1}[unit]
         if seconds < 60:
+            # FC's timer interval is a whole number of minutes (doc-detail/171746, "Interval").
             raise ScheduleError(f"{text}: an FC timer fires at most once a minute")
         return Rate(int(seconds))
     zone = None
