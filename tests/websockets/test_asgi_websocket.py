@@ -248,3 +248,36 @@ def test_an_app_that_swallows_the_cancellation_cannot_hold_the_invocation(
     assert handler(connect_event(), None) == {"statusCode": 200}
     assert attempts == ["cancelled", "cancelled", "cancelled"]
     handler.shutdown()
+
+
+def test_a_send_during_connect_is_dropped_with_a_warning(recorder: Recorder, caplog: Any) -> None:
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def welcome(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("welcome")  # API Gateway has not opened it yet
+        await websocket.receive_text()
+
+    handler = serverless(app)
+    assert handler(connect_event(), None) == {"statusCode": 200}
+    assert recorder.log == []
+    assert "1 message(s) sent during $connect were dropped" in caplog.text
+    handler.shutdown()
+
+
+def test_close_on_a_message_deletes_the_connection(recorder: Recorder) -> None:
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def bye(websocket: WebSocket) -> None:
+        await websocket.accept()
+        if await websocket.receive_text():
+            await websocket.close(code=1000)
+
+    handler = serverless(app)
+    handler(connect_event(), None)
+    assert handler(sample(MESSAGE, connectionId=CONNECTION), None) == {"statusCode": 200}
+    endpoint = "https://asasasas.execute-api.us-east-1.amazonaws.com/prod"
+    assert recorder.log == [("delete", endpoint, CONNECTION, b"")]
+    handler.shutdown()
