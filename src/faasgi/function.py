@@ -59,6 +59,7 @@ class Handler:
         server_timing: bool = False,
         raise_app_errors: bool = False,
         invoke_mode: str | None = None,
+        websocket_path: str | None = None,
     ) -> None:
         if invoke_mode is not None and invoke_mode not in INVOKE_MODES:
             raise ValueError(f"invoke_mode must be one of {INVOKE_MODES}, not {invoke_mode!r}")
@@ -76,6 +77,7 @@ class Handler:
         #: How `faasgi.runtime` answers HTTP events; None: FAASGI_INVOKE_MODE decides.
         self.invoke_mode = invoke_mode
         self._sink = Sink(self.codec, raise_app_errors)
+        self.websocket_path = websocket_path  # API Gateway WebSocket APIs: asgi_websocket.py
         self.hooks = Hooks()
         self.instance = Instance(self._build_runner, self.hooks)
         self._detect: Callable[[Event], Source | None] = self._first_detect
@@ -191,6 +193,10 @@ class Handler:
             from faasgi.routes import serve_other
 
             return serve_other(self, self._routes, event, context, sink)
+        if source.NAME == "aws-websocket":  # not HTTP: never cached as the last shape
+            from faasgi.asgi_websocket import serve_event
+
+            return serve_event(self, event, context)
         self._last_shape = self._detector.last_shape
         self._last_source = source
         return self._serve_http(source, event, context, sink)
@@ -237,6 +243,10 @@ class Handler:
             report(invocation, reply.status, self.instance.init_ms)
         return result
 
+    def _report(self, invocation: Invocation, status: int) -> None:
+        """The opt-in REPORT line (faasgi.report), for the WebSocket path too."""
+        report(invocation, status, self.instance.init_ms)
+
     def _app_failed(self, request: Request, invocation: Invocation) -> Reply:
         """Call in an `except` block: the app raised before its response started."""
         if self.raise_app_errors:
@@ -272,13 +282,17 @@ class Handler:
         token = _current.set(invocation)
         reply: Reply | None = None
         try:
-            request = fc_wsgi.parse(environ, self.base_path)
             try:
-                reply = runner(request, invocation, sink.delivers_early)
-            except Exception:
-                reply = self._app_failed(request, invocation)
-            if request.method == "HEAD":
-                reply.omit_body = True
+                request = fc_wsgi.parse(environ, self.base_path)
+            except MalformedEvent as error:
+                reply = FixedReply(plain(400, f"Bad Request: {error}"))
+            else:
+                try:
+                    reply = runner(request, invocation, sink.delivers_early)
+                except Exception:
+                    reply = self._app_failed(request, invocation)
+                if request.method == "HEAD":
+                    reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, self.instance.init_ms)
             if sink is self._sink:
@@ -300,7 +314,7 @@ class Handler:
 def _load(raw: bytes | bytearray | str) -> Event:
     try:
         event = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: `[[[[...` too deep
         raise UnsupportedEvent(f"the event is not JSON: {error}") from None
     if not isinstance(event, dict):
         raise UnsupportedEvent(f"an event must be a JSON object, got {type(event).__name__}")
@@ -321,7 +335,8 @@ def serverless(app: App | None = None, /, **options: Any) -> Handler | Callable[
     Usable as `serverless(app, ...)`, `@serverless` and `@serverless(...)`. Options:
     `interface` ("wsgi"/"asgi", detected when omitted), `base_path`, `binary_types`,
     `text_types`, `lifespan` ("auto"/"on"/"off"), `lazy`, `report`, `server_timing`,
-    `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`).
+    `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`),
+    `websocket_path` (docs/websockets.md).
     """
     if app is None:
         return lambda target: Handler(target, **options)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from faasgi.errors import MalformedEvent
-from faasgi.events import Stamp, builder
+from faasgi.events import Refused, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Request, Response
 from faasgi.local.pool import Outcome
@@ -90,11 +90,16 @@ class Gateway:
         request_id = str(uuid.uuid4())
         client = request.client[0] if request.client else "127.0.0.1"
         stamp = Stamp(request_id, int(time.time() * 1000), client, self.stage)
-        event = self.build_event(request, stamp)
-        if adjust is not None:
-            adjust(event)
-        outcome = await self.invoker.invoke(request_id, json.dumps(event).encode("utf-8"))
-        response = self.decode(outcome)
+        try:
+            event = self.build_event(request, stamp)
+        except Refused as refusal:  # the platform answers without invoking the function
+            outcome = Outcome(instance="", cold=False, init_ms=None, duration_ms=0.0, queued_ms=0.0)
+            response = refusal.response()
+        else:
+            if adjust is not None:
+                adjust(event)
+            outcome = await self.invoker.invoke(request_id, json.dumps(event).encode("utf-8"))
+            response = self.decode(outcome)
         if request.method == "HEAD":
             response.body = b""
         headers = [(n, v) for n, v in response.headers if n not in _HOP_BY_HOP]
