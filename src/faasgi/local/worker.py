@@ -30,6 +30,9 @@ class Link:
     """This instance's end of the socket: reads invocations, writes answers."""
 
     def __init__(self, fd: int) -> None:
+        # Not for the app's children (os.system, fork): an instance whose socket another
+        # process holds open would never be seen to end.
+        os.set_inheritable(fd, False)
         self._socket = socket.socket(fileno=fd)
         self._reader: BinaryIO = self._socket.makefile("rb")
         self._write_lock = threading.Lock()
@@ -147,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args(argv)
 
-    # Ctrl-C in a terminal reaches the whole process group; the emulator decides when an
-    # instance stops, and tells it with SIGTERM as the platform does.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The instance is a process group of its own, out of the terminal's reach; whatever the
+    # emulator was started with (`&` ignores SIGINT, nohup SIGHUP) must not reach the
+    # processes the app starts, which inherit ignored signals.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for name in ("SIGHUP", "SIGQUIT", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
     link = Link(args.fd)
     started = time.perf_counter()
     try:
