@@ -110,6 +110,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a new instance (a cold start) for every request: worst-case scale-out",
     )
     parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="do not enforce the platform's payload limits (Lambda: 6 MB request and answer; "
+        "ALB: 1 MB; FC: 32 MB body, 8 KB headers, 4 KB path)",
+    )
+    parser.add_argument(
         "--reload", action="store_true", help="new instances when a .py file changes"
     )
     parser.add_argument(
@@ -238,8 +244,10 @@ class EmulatorRun:
 
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
+        from faasgi.local.limits import NONE
 
-        server = self._server = _server(Gateway(self.pool, self.settings.source))
+        limits = NONE if self.args.no_limits else None
+        server = self._server = _server(Gateway(self.pool, self.settings.source, limits=limits))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._on_signal)
@@ -342,6 +350,10 @@ class EmulatorRun:
                 lines.append(f"  tables     {listed} (from {args.tables}); others {hook}")
             else:
                 lines.append(f"  tables     {hook}")
+        if args.no_limits:
+            lines.append(
+                "  limits     none (--no-limits): payloads the platform refuses get through"
+            )
         if args.reload:
             roots = ", ".join(args.reload_dir or [os.getcwd()])
             lines.append(f"  reload     on: new instances when a .py file under {roots} changes")
@@ -368,6 +380,8 @@ def _server(app: Any) -> Any:
         access_log=False,
         log_config=None,
         log_level="warning",
+        # The gateway sets Date itself, unless the app's answer has one: never two.
+        date_header=False,
         # A backstop: the pool answers what is still running well before this.
         timeout_graceful_shutdown=int(DRAIN_SECONDS + SHUTDOWN_GRACE + 5),
     )
