@@ -86,7 +86,7 @@ def test_a_request_while_the_instance_is_busy_starts_a_new_instance(
 def test_an_idle_instance_is_reclaimed_after_its_keep_alive(serve: Serve) -> None:
     emulator = serve("hello", "--keep-alive", "1")
     first, _ = instance(get(emulator, "/"))
-    pid = emulator.instance_pids()[first]
+    pid = int(emulator.wait_for(rf"{first}: cold start, pid (\d+)").group(1))
 
     emulator.wait_for(rf"{first}: reclaimed after \d+ s idle", timeout=20)
     until(lambda: not alive(pid))
@@ -324,3 +324,29 @@ def test_no_limits_lets_a_7_mb_request_through(serve: Serve) -> None:
     assert answer.status_code == 200
     assert answer.headers["x-body-bytes"] == str(7 * 1024 * 1024)
     assert "limits     none (--no-limits)" in emulator.output
+
+
+def test_a_plain_app_is_wrapped_and_said_so_once(serve: Serve) -> None:
+    emulator = serve("tests.local.apps.hello:app", "--fresh")
+
+    answers = [get(emulator, "/") for _ in range(2)]
+
+    assert [a.text for a in answers] == ["hello", "hello"]
+    assert len({instance(a)[0] for a in answers}) == 2
+    note = "tests.local.apps.hello:app is a plain WSGI app, not a handler: faasgi wraps it"
+    assert emulator.count(re.escape(note)) == 1
+
+
+def test_an_import_failure_shows_the_users_frames_and_one_line(
+    serve: Serve, tmp_path: Path
+) -> None:
+    (tmp_path / "needs_db.py").write_text("import os\nURL = os.environ['DATABASE_URL']\n")
+    emulator = serve("needs_db:handler", cwd=str(tmp_path))
+
+    failed = get(emulator, "/")
+
+    assert (failed.status_code, failed.headers["x-faasgi-error"]) == (502, "init")
+    line = r"init failed: Runtime.ImportModuleError: importing 'needs_db' failed: KeyError"
+    emulator.wait_for(line)
+    assert "importlib" not in emulator.output
+    emulator.wait_for(rf'\[i-\w+\]   File "{re.escape(str(tmp_path))}/needs_db.py", line 2')

@@ -39,6 +39,10 @@ _DRAIN_SECONDS = 1.0
 _OUTPUT_SECONDS = 2.0
 
 
+#: Notes an instance reported at its cold start (a plain app wrapped) already logged.
+_NOTES_SHOWN: set[str] = set()
+
+
 class InstanceFailed(Exception):
     """The instance process failed to start or died; its invocations cannot complete."""
 
@@ -228,6 +232,10 @@ class InstanceProcess:
             self.init_ms,
             self.import_ms,
         )
+        note = report.get("note")
+        if note and note not in _NOTES_SHOWN:  # once per emulator, not per instance
+            _NOTES_SHOWN.add(note)
+            logger.info("%s", note)
         tables = report.get("tables") or []
         if tables and self.pool.tables_declared is not None:
             try:

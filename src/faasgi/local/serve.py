@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from faasgi.cli import UsageError
+from faasgi.cli import UsageError, environment_from, environment_options
 from faasgi.events import BUILD_NAMES
 from faasgi.local.pool import SHUTDOWN_GRACE, Pool, PoolSettings
 from faasgi.local.resources import LocalResources, load_tables_file
@@ -50,7 +50,8 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
         "--source",
         default="aws-http",
         choices=list(SOURCES),
-        help="the platform event each request becomes (default aws-http)",
+        help="the platform event each request becomes: aws-http, aws-rest, alb, alb-multi, "
+        "lattice (Lambda) or fc-http (FC)",
     )
     parser.add_argument(
         "--timeout",
@@ -62,20 +63,15 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
         "--concurrency",
         type=int,
         default=1,
-        help="requests one instance serves at once: FC's instance concurrency (default 1)",
+        help="FC: requests one instance serves at once, FC's instance concurrency (a Lambda "
+        "instance serves one)",
     )
-    parser.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an environment variable for the instances (repeatable)",
-    )
+    environment_options(parser, "the instances")
     parser.add_argument(
         "--dynamodb",
         metavar="URL",
-        help="use this DynamoDB endpoint instead of starting moto's",
+        help="use this DynamoDB endpoint instead of starting moto's (on FC too: faasgi.state "
+        "keeps its data in DynamoDB)",
     )
     parser.add_argument(
         "--no-dynamodb", action="store_true", help="start no DynamoDB (the app uses none)"
@@ -112,8 +108,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-limits",
         action="store_true",
-        help="do not enforce the platform's payload limits (Lambda: 6 MB request and answer; "
-        "ALB: 1 MB; FC: 32 MB body, 8 KB headers, 4 KB path)",
+        help="do not enforce the platform's payload limits (Lambda: 6 MB request and answer, "
+        "1 MB behind an ALB; FC: 32 MB body, 8 KB headers, 4 KB path)",
     )
     parser.add_argument(
         "--reload", action="store_true", help="new instances when a .py file changes"
@@ -149,12 +145,7 @@ def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalRe
         raise UsageError("--timeout must be positive")
     if args.dynamodb and args.no_dynamodb:
         raise UsageError("give --dynamodb URL or --no-dynamodb, not both")
-    environment = {}
-    for pair in args.env:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"an environment variable is NAME=VALUE, got {pair!r}")
-        environment[name] = value
+    environment = environment_from(args)
     tables = load_tables_file(args.tables) if args.tables else []
     resources = LocalResources(args.dynamodb, dynamodb=not args.no_dynamodb, tables=tables)
     return environment, resources

@@ -159,10 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     link = Link(args.fd)
     started = time.perf_counter()
     try:
-        from faasgi.cli import load_handler
+        from faasgi.loader import LoadError, load_function
 
-        handler = load_handler(args.handler)
+        handler, note = load_function(args.handler)
         tables = declared_tables(sys.modules[args.handler.partition(":")[0]])
+    except LoadError as error:  # one line, after the user's own frames (not importlib's)
+        sys.stderr.write(error.trace + f"{error}\n")
+        # The error types Lambda reports for the same failures.
+        kind = "Runtime.ImportModuleError" if error.trace else "Runtime.HandlerNotFound"
+        failure = {"errorType": kind, "errorMessage": str(error), "trace": error.trace}
+        link.write(INIT_FAILED, 0, b"", json.dumps(failure).encode("utf-8"))
+        return 1
     except BaseException as error:  # SystemExit at import is an init failure too
         trace = traceback.format_exc()
         sys.stderr.write(trace)
@@ -170,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         link.write(INIT_FAILED, 0, b"", json.dumps(failure).encode("utf-8"))
         return 1
     init_ms = (time.perf_counter() - started) * 1000
-    ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables}
+    ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables, "note": note}
     link.write(READY, 0, b"", json.dumps(ready).encode("utf-8"))
     serve(link, Runtime(handler, args.source, args.timeout), args.concurrency)
     # The emulator has gone without stopping this instance: leave, with the shutdown hooks
