@@ -350,3 +350,13 @@ def test_an_import_failure_shows_the_users_frames_and_one_line(
     emulator.wait_for(line)
     assert "importlib" not in emulator.output
     emulator.wait_for(rf'\[i-\w+\]   File "{re.escape(str(tmp_path))}/needs_db.py", line 2')
+
+
+def test_the_dev_session_secret_warning_appears_once_per_instance(serve: Serve) -> None:
+    emulator = serve("dev_sessions")
+
+    first = get(emulator, "/")
+
+    instance_id = instance(first)[0]
+    emulator.wait_for(rf"GET / 200 {instance_id} cold")
+    assert emulator.count(rf"\[{instance_id}\] .*DEV MODE") == 1
