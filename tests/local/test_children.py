@@ -77,6 +77,13 @@ def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
         started.close()
 
 
+def ignored(pid: int, signum: int) -> bool:
+    """Whether the process ignores the signal (Linux: the SigIgn mask in /proc)."""
+    with open(f"/proc/{pid}/status") as status:
+        mask = next(line for line in status if line.startswith("SigIgn:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signum - 1)))
+
+
 def gone(pid: int, within: float = 20.0) -> bool:
     deadline = time.monotonic() + within
     while alive(pid):
@@ -111,6 +118,7 @@ def test_ctrl_c_stops_the_emulator_and_the_apps_children(
     emulator, child_pid = terminal
     worker = int(httpx.get(emulator.url + "/", timeout=60).text)
     child = int(child_pid.read_text())
+    assert not ignored(child, signal.SIGINT)  # the app's child does not inherit "ignore"
 
     emulator.ctrl_c()
 

@@ -360,3 +360,12 @@ def test_the_dev_session_secret_warning_appears_once_per_instance(serve: Serve) 
     instance_id = instance(first)[0]
     emulator.wait_for(rf"GET / 200 {instance_id} cold")
     assert emulator.count(rf"\[{instance_id}\] .*DEV MODE") == 1
+
+
+def test_a_factory_given_by_mistake_fails_its_cold_start_naming_the_fix(serve: Serve) -> None:
+    emulator = serve("tests.local.apps.hello:create_app")
+
+    failed = get(emulator, "/")
+
+    assert (failed.status_code, failed.headers["x-faasgi-error"]) == (502, "init")
+    emulator.wait_for(r"init failed: .*looks like an app factory. Add `handler = serverless")
