@@ -22,8 +22,12 @@ from faasgi.errors import MalformedEvent, UnsupportedEvent
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("handler", help="MODULE:HANDLER, e.g. app:handler")
-    parser.add_argument("method", nargs="?", help="HTTP method, e.g. GET (with PATH)")
-    parser.add_argument("path", nargs="?", help="request path with query, e.g. '/items?page=2'")
+    parser.add_argument(
+        "method", nargs="?", metavar="METHOD", help="HTTP method, e.g. GET (with PATH)"
+    )
+    parser.add_argument(
+        "path", nargs="?", metavar="PATH", help="request path with query, e.g. '/items?page=2'"
+    )
     parser.add_argument("--event", help="a JSON event file to send as it is ('-' for stdin)")
     parser.add_argument(
         "--source",

@@ -51,10 +51,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"HTTP: {names}; other: {', '.join(TRIGGERS)}",
     )
     parser.add_argument(
-        "method", nargs="?", default=None, help="HTTP method (default GET); s3/oss: PUT..."
+        "method",
+        nargs="?",
+        metavar="METHOD",
+        help="HTTP method (default GET); s3/oss: PUT, POST, COPY or DELETE; "
+        "dynamodb-stream: INSERT, MODIFY or REMOVE",
     )
     parser.add_argument(
-        "path", nargs="?", default=None, help="path with query (default /); s3/oss: the key"
+        "path", nargs="?", metavar="PATH", help="path with query (default /); s3/oss: the key"
     )
     parser.add_argument(
         "-H", "--header", action="append", default=[], help="HTTP: a header 'Name: value'"
