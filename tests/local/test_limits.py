@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from faasgi import serverless
@@ -16,6 +17,7 @@ from faasgi.local.limits import NONE
 from faasgi.local.pool import Outcome
 from tests.local.apps.sizes import app
 from tests.local.test_gateway import Fixed, InProcess, call
+from tests.local.test_serve import Serve, get
 
 MB = 1024 * 1024
 
@@ -108,3 +110,29 @@ def test_a_response_gets_one_date_header_whoever_sets_it() -> None:
 
     assert own.headers.get_list("date") == ["Mon, 30 Nov 2026 06:00:00 GMT"]
     assert len(added.headers.get_list("date")) == 1
+
+
+@pytest.mark.slow
+def test_limits_are_on_by_default_and_each_answer_has_one_date(serve: Serve) -> None:
+    emulator = serve("sizes")
+    seven_mb = b"a" * (7 * 1024 * 1024)
+
+    refused = httpx.post(emulator.url + "/", content=seven_mb, timeout=60)
+    own_date = get(emulator, "/?date=1")
+    plain = get(emulator, "/")
+
+    assert refused.status_code == 413
+    emulator.wait_for(r"POST / 413 - error=too-large \(request too large: event of [\d,]+ bytes")
+    assert own_date.headers.get_list("date") == ["Mon, 30 Nov 2026 06:00:00 GMT"]
+    assert len(plain.headers.get_list("date")) == 1
+
+
+@pytest.mark.slow
+def test_no_limits_lets_a_7_mb_request_through(serve: Serve) -> None:
+    emulator = serve("sizes", "--no-limits")
+
+    answer = httpx.post(emulator.url + "/", content=b"a" * (7 * 1024 * 1024), timeout=60)
+
+    assert answer.status_code == 200
+    assert answer.headers["x-body-bytes"] == str(7 * 1024 * 1024)
+    assert "limits     none (--no-limits)" in emulator.output
