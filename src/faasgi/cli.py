@@ -97,14 +97,19 @@ def environment_options(parser: argparse.ArgumentParser, who: str) -> None:
     )
     parser.add_argument(
         "--env-file",
+        action="append",
+        default=[],
         metavar="FILE",
-        help=f"environment variables for {who}, one NAME=VALUE a line (a .env file)",
+        help=f"environment variables for {who}, one NAME=VALUE a line (a .env file; "
+        "repeatable, later files win)",
     )
 
 
 def environment_from(args: argparse.Namespace) -> dict[str, str]:
     """The variables `--env-file` and `-e` name (`-e` wins); UsageError for a mistake."""
-    environment = read_env_file(args.env_file) if args.env_file else {}
+    environment: dict[str, str] = {}
+    for path in args.env_file:
+        environment.update(read_env_file(path))
     for pair in args.env:
         name, sep, value = pair.partition("=")
         if not sep or not name:
