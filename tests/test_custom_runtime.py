@@ -319,3 +319,27 @@ def test_module_entry_point_serves_the_handler_and_runs_pre_stop(tmp_path: Path)
         "FC PreStop Start RequestId: r-2",
         "FC PreStop End RequestId: r-2",
     ]
+
+
+def test_a_module_that_raises_at_import_shows_the_users_frames_and_one_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "needs_db.py").write_text("import os\nURL = os.environ['DATABASE_URL']\n")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "faasgi.custom_runtime", "needs_db:handler"],
+        cwd=tmp_path,
+        env={"PATH": "", "PYTHONPATH": ":".join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[-1] == (
+        "faasgi custom runtime: importing 'needs_db' failed: KeyError: 'DATABASE_URL'"
+    )
+    assert [line for line in lines if line.startswith('  File "')] == [
+        f'  File "{tmp_path / "needs_db.py"}", line 2, in <module>'
+    ]

@@ -350,8 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         target = load_handler(args.handler)
     except UsageError as error:
+        trace = getattr(error, "trace", "")  # the module raised: the user's own frames
+        sys.stderr.write(trace)
         print(f"faasgi custom runtime: {error}", file=sys.stderr)
-        return 2
+        return 1 if trace else 2
     server = make_server(target, args.host, args.port)
     print(
         f"faasgi custom runtime: serving {args.handler} on http://{args.host}:{server.server_port}",
