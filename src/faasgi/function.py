@@ -308,10 +308,14 @@ class Handler:
         invocation = Invocation(environ, context, fc_wsgi.NAME, self.instance.next_is_cold())
         token = _current.set(invocation)
         try:
-            request = fc_wsgi.parse(environ, self.base_path)
-            response = self._run_app(runner, request, invocation)
-            if request.method == "HEAD":
-                response.body = b""
+            try:
+                request = fc_wsgi.parse(environ, self.base_path)
+            except MalformedEvent as error:
+                response = _plain(400, f"Bad Request: {error}")
+            else:
+                response = self._run_app(runner, request, invocation)
+                if request.method == "HEAD":
+                    response.body = b""
             if self.server_timing:
                 self._add_server_timing(response, invocation)
         finally:
@@ -430,7 +434,7 @@ class Handler:
 def _load(raw: bytes | bytearray | str) -> Event:
     try:
         event = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: `[[[[...` too deep
         raise UnsupportedEvent(f"the event is not JSON: {error}") from None
     if not isinstance(event, dict):
         raise UnsupportedEvent(f"an event must be a JSON object, got {type(event).__name__}")

@@ -18,7 +18,7 @@ from email.utils import formatdate
 from typing import Any, Protocol
 
 from faasgi.errors import MalformedEvent
-from faasgi.events import Stamp, builder
+from faasgi.events import Refused, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Request, Response
 from faasgi.local.limits import LIMITS, Limits
@@ -91,20 +91,35 @@ class Gateway:
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s", log_line(request, response.status, outcome, started))
 
-    async def handle(self, request: Request) -> tuple[Response, Outcome]:
-        """Invoke the function for one request; the HTTP response the client gets."""
+    async def handle(
+        self, request: Request, adjust: Callable[[dict[str, Any]], None] | None = None
+    ) -> tuple[Response, Outcome]:
+        """Invoke the function for one request; the HTTP response the client gets.
+
+        `adjust` completes the event before it is sent (a template's route key, path
+        parameters and authorizer context)."""
         request_id = str(uuid.uuid4())
         client = request.client[0] if request.client else "127.0.0.1"
         stamp = Stamp(request_id, int(time.time() * 1000), client, self.stage)
-        event = json.dumps(self.build_event(request, stamp)).encode("utf-8")
-        refusal = self.limits.check_request(request, event)
-        if refusal is not None:  # the front refuses it: the function never sees it
-            outcome = Outcome("", False, None, 0.0, 0.0, failure="too-large", detail=refusal.detail)
-            headers = [("content-type", "application/json")]
-            response = Response(refusal.status, headers, refusal.body)
+        try:
+            built = self.build_event(request, stamp)
+        except Refused as refusal:  # the platform answers without invoking the function
+            outcome = Outcome(instance="", cold=False, init_ms=None, duration_ms=0.0, queued_ms=0.0)
+            response = refusal.response()
         else:
-            outcome = await self.invoker.invoke(request_id, event)
-            response = self.decode(outcome)
+            if adjust is not None:
+                adjust(built)
+            event = json.dumps(built).encode("utf-8")
+            too_large = self.limits.check_request(request, event)
+            if too_large is not None:  # the front refuses it: the function never sees it
+                outcome = Outcome(
+                    "", False, None, 0.0, 0.0, failure="too-large", detail=too_large.detail
+                )
+                headers = [("content-type", "application/json")]
+                response = Response(too_large.status, headers, too_large.body)
+            else:
+                outcome = await self.invoker.invoke(request_id, event)
+                response = self.decode(outcome)
         if request.method == "HEAD":
             response.body = b""
         headers = [(n, v) for n, v in response.headers if n not in _HOP_BY_HOP]

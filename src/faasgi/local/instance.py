@@ -53,6 +53,8 @@ class _Settings(Protocol):
     timeout: float
     concurrency: int
     environment: Mapping[str, str]
+    working_directory: str | None
+    worker_arguments: tuple[str, ...]
 
 
 class Owner(Protocol):
@@ -165,11 +167,13 @@ class InstanceProcess:
             str(settings.timeout),
             "--concurrency",
             str(settings.concurrency),
+            *settings.worker_arguments,
         ]
         try:
             self.process = subprocess.Popen(
                 command,
                 pass_fds=(child.fileno(),),
+                cwd=settings.working_directory,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

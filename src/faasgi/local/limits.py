@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from faasgi.events import BUILD_NAMES
 from faasgi.http import Request
 
 MB = 1024 * 1024
@@ -90,6 +91,7 @@ _ALB = Limits(event_bytes=6 * MB, body_bytes=1 * MB, answer_bytes=1 * MB)
 #: Each event source's front (its name as `--source` takes it).
 LIMITS: dict[str, Limits] = {
     "aws-http": _LAMBDA,
+    "function-url": _LAMBDA,
     "aws-rest": _LAMBDA,
     "lattice": _LAMBDA,
     "alb": _ALB,
@@ -102,6 +104,8 @@ LIMITS: dict[str, Limits] = {
         too_large_body=b'{"ErrorCode":"InvalidArgument","ErrorMessage":"request too large"}',
     ),
 }
+
+assert set(LIMITS) == set(BUILD_NAMES), "every event source the emulator offers has its limits"
 
 #: No limits at all (`--no-limits`).
 NONE = Limits()

@@ -57,6 +57,10 @@ class PoolSettings:
     #: Seconds a request may wait for a free instance before it is throttled (429);
     #: None: as long as `timeout`.
     queue_timeout: float | None = None
+    #: The folder instances run in (Lambda's /var/task, FC's /code); None: the current one.
+    working_directory: str | None = None
+    #: More `faasgi.local.worker` options (FC lifecycle hooks).
+    worker_arguments: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -139,6 +139,20 @@ def _answer(
     return kind, call_id, duration, answer
 
 
+def _on_sigterm_call(pre_stop: Callable[..., Any], runtime: Runtime) -> None:
+    """FC calls an instance's preStop hook before it stops the instance; the emulator stops
+    instances with SIGTERM, so the hook runs then, and the instance exits after it."""
+
+    def stop(signum: int, frame: Any) -> None:
+        try:
+            pre_stop(runtime.context("pre-stop"))
+        except Exception:
+            traceback.print_exc()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -148,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="aws-http")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--initializer", help="FC initializer hook, MODULE:FUNCTION")
+    parser.add_argument("--pre-stop", help="FC preStop hook, MODULE:FUNCTION")
     args = parser.parse_args(argv)
 
     # The instance is a process group of its own, out of the terminal's reach; whatever the
@@ -159,10 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     link = Link(args.fd)
     started = time.perf_counter()
     try:
+        from faasgi.cli import load_handler
         from faasgi.loader import LoadError, load_function
 
         handler, note = load_function(args.handler)
         tables = declared_tables(sys.modules[args.handler.partition(":")[0]])
+        runtime = Runtime(handler, args.source, args.timeout)
+        if args.initializer:  # FC runs it once per instance, before the first invocation
+            load_handler(args.initializer)(runtime.context("initializer"))
+        if args.pre_stop:
+            _on_sigterm_call(load_handler(args.pre_stop), runtime)
     except LoadError as error:  # one line, after the user's own frames (not importlib's)
         sys.stderr.write(error.trace + f"{error}\n")
         # The error types Lambda reports for the same failures.
@@ -179,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     init_ms = (time.perf_counter() - started) * 1000
     ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables, "note": note}
     link.write(READY, 0, b"", json.dumps(ready).encode("utf-8"))
-    serve(link, Runtime(handler, args.source, args.timeout), args.concurrency)
+    serve(link, runtime, args.concurrency)
     # The emulator has gone without stopping this instance: leave, with the shutdown hooks
     # (faasgi registers them at exit) rather than as an orphan.
     return 0
