@@ -114,6 +114,11 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
     server: FunctionServer
 
     def do_GET(self) -> None:
+        if self.command == "GET" and "websocket" in (self.headers.get("upgrade") or "").lower():
+            from faasgi.fc_websocket import serve_upgrade  # one long-lived connection
+
+            serve_upgrade(self)
+            return
         self._dispatch()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
