@@ -62,9 +62,15 @@ class Terminal:
         os.killpg(self.process.pid, signal.SIGINT)
 
     def close(self) -> None:
+        """Ctrl-C, so the instances (and the app's children) are stopped; SIGKILL if that
+        fails (an emulator killed outright cannot end the app's children)."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            self.ctrl_c()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
 
 @pytest.fixture
