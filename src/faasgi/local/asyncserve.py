@@ -118,6 +118,8 @@ class AsyncSide:
         self.started_moto: Any = None
         self.invoker: AsyncInvoker | None = None
         self.destinations: Destinations | None = None
+        #: S3 / SNS events of a template, as (function, model.EventSource) (asyncsources.py).
+        self.sources: list[tuple[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -223,6 +225,7 @@ class AsyncSide:
                         max_age=getattr(config, "max_event_age", None),
                         on_success=reachable(key, "OnSuccess", getattr(config, "on_success", None)),
                         on_failure=reachable(key, "OnFailure", getattr(config, "on_failure", None)),
+                        dead_letter=reachable(key, "DeadLetterQueue", function.dead_letter),
                     ),
                 )
                 for timer in function.schedules:
@@ -239,12 +242,16 @@ class AsyncSide:
                             enabled=timer.enabled,
                             function=key,
                             region=region,
+                            delivery_retries=timer.delivery_retries,
+                            delivery_max_age=timer.delivery_max_age,
+                            delivery_dead_letter=timer.delivery_dead_letter,
                         )
                     )
         except ScheduleError as error:
             raise UsageError(str(error)) from None
         side = cls(functions, schedules, region)
         side.notes = notes
+        side.sources = [(key, s) for key, f in project.functions.items() for s in f.sources]
         return side
 
     def _aws_destinations(self) -> list[Destination]:
@@ -254,13 +261,15 @@ class AsyncSide:
             for text in (policy.on_success, policy.on_failure, policy.dead_letter)
             if text
         ]
+        # A schedule's own dead-letter queue exists (empty) for the user to look at.
+        texts += [s.delivery_dead_letter for s in self.schedules.values() if s.delivery_dead_letter]
         found = [parse_destination(t, self.region) for t in texts]
         return [d for d in found if d.kind != "function"]
 
     def start_aws(self, dynamodb_endpoint: str | None, started_here: bool) -> dict[str, str]:
         """Reach moto for SQS/SNS/EventBridge destinations (DynamoDB's moto when it runs
         here; else a moto started for them); the variables instances get."""
-        if not self._aws_destinations():
+        if not self._aws_destinations() and not self.sources:
             return {}
         if started_here and dynamodb_endpoint:
             self.endpoint_url = dynamodb_endpoint
@@ -304,6 +313,14 @@ class AsyncSide:
         self.destinations = Destinations(invoker, self.endpoint_url, self.region)
         if self.endpoint_url:
             await asyncio.to_thread(self.destinations.prepare, self._aws_destinations())
+        if self.sources and self.endpoint_url:
+            from faasgi.local.asyncsources import SourceBridges, bridges
+
+            sources = SourceBridges(
+                bridges(self.sources), self.destinations.client, self._submit_source, self.region
+            )
+            await asyncio.to_thread(sources.prepare)
+            self._tasks.append(asyncio.create_task(sources.run()))
         for item in self.schedules.values():
             if item.enabled:
                 self._tasks.append(asyncio.create_task(self._tick(item)))
@@ -318,6 +335,10 @@ class AsyncSide:
         """An Invoke API Event for `function`, queued; its request id."""
         assert self.invoker is not None
         return self.invoker.submit(function, payload, origin="Invoke API").request_id
+
+    def _submit_source(self, function: str, payload: bytes, origin: str) -> None:
+        assert self.invoker is not None
+        self.invoker.submit(function, payload, origin=origin)
 
     def fire(self, item: Schedule, when: datetime | None = None) -> AsyncEvent:
         """Send `item`'s event for the firing due at `when` (default: now)."""
@@ -348,8 +369,10 @@ class AsyncSide:
         """The banner's async lines: none unless a schedule or destination is set (the
         Invoke API and the log page are always there, see docs/async.md)."""
         policies = [policy for _, policy in self.functions.values()]
-        if not self.schedules and not any(
-            p.on_success or p.on_failure or p.dead_letter for p in policies
+        if (
+            not self.schedules
+            and not self.sources
+            and not any(p.on_success or p.on_failure or p.dead_letter for p in policies)
         ):
             return []
         lines = []
@@ -371,9 +394,19 @@ class AsyncSide:
             payload = f", input {item.input}" if item.input is not None else ""
             state = "" if item.enabled else " (disabled: fires on faasgi trigger only)"
             lines.append(f"  schedule   {item.name}: {item.text}{payload}{state}")
+            delivery = item.delivery_text()
+            if delivery:
+                lines.append(f"  delivery   {item.name}: {delivery}")
+        if self.sources:
+            from faasgi.local.asyncsources import bridges
+
+            lines.extend(
+                f"  source     {b.name}: {b.describe()} -> {b.function}, async"
+                for b in bridges(self.sources)
+            )
         if self.endpoint_url:
             lines.append(
-                f"  AWS        {self.endpoint_url} (moto: SQS, SNS, EventBridge; instances "
+                f"  AWS        {self.endpoint_url} (moto: S3, SQS, SNS, EventBridge; instances "
                 "get AWS_ENDPOINT_URL)"
             )
         lines.extend(f"  not run    {note}" for note in self.notes)
