@@ -299,10 +299,19 @@ class AsyncSide:
             api = InvokeApi(pools, self.region, self.submit)
         return AsyncFront(gateway, invoker, self.schedules, self.fire, api)
 
-    def submit(self, function: str, payload: bytes) -> str:
-        """An Invoke API Event for `function`, queued; its request id."""
+    def submit(
+        self,
+        function: str,
+        payload: bytes,
+        request_id: str | None = None,
+        origin: str = "Invoke API",
+    ) -> str:
+        """An async event for `function` (an Invoke API Event, an FC HTTP request with
+        `X-Fc-Invocation-Type: Async`), queued; its request id."""
         assert self.invoker is not None
-        return self.invoker.submit(function, payload, origin="Invoke API").request_id
+        return self.invoker.submit(
+            function, payload, origin=origin, request_id=request_id
+        ).request_id
 
     def _submit_source(self, function: str, payload: bytes, origin: str) -> None:
         assert self.invoker is not None

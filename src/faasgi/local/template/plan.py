@@ -183,7 +183,7 @@ class Plan:
             else:
                 endpoints[port] = Endpoint(label, table=RouteTable(routes))
         authorizers = Authorizers(self.project.authorizers, self.invoke, self.keys)
-        return TemplateFront(endpoints, self.invokers, authorizers)
+        return TemplateFront(endpoints, self.invokers, authorizers, self.submit_async)
 
     # -- banner -----------------------------------------------------------------------------
 
