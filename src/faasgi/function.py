@@ -128,6 +128,7 @@ class Handler:
         report: bool = False,
         server_timing: bool = False,
         raise_app_errors: bool = False,
+        websocket_path: str | None = None,
     ) -> None:
         if interface not in (None, "wsgi", "asgi"):
             raise ValueError(f"interface must be 'wsgi' or 'asgi', not {interface!r}")
@@ -140,6 +141,7 @@ class Handler:
         self.codec = BodyCodec(text_types=text_types, binary_types=binary_types)
         self.server_timing = server_timing
         self.raise_app_errors = raise_app_errors
+        self.websocket_path = websocket_path  # API Gateway WebSocket APIs: asgi_websocket.py
         self.hooks = Hooks()
         self.instance = Instance(self._build_runner, self.hooks)
         self._detect: Callable[[Event], Source | None] = self._first_detect
@@ -246,6 +248,10 @@ class Handler:
         source = self._detect(event)
         if source is None:
             return self._serve_other(event, context)
+        if source.NAME == "aws-websocket":  # not HTTP: never cached as the last shape
+            from faasgi.asgi_websocket import serve_event
+
+            return serve_event(self, event, context)
         self._last_shape = self._detector.last_shape
         self._last_source = source
         return self._serve_http(source, event, context)
@@ -461,7 +467,7 @@ def serverless(app: App | None = None, /, **options: Any) -> Handler | Callable[
     Usable as `serverless(app, ...)`, `@serverless` and `@serverless(...)`. Options:
     `interface` ("wsgi"/"asgi", detected when omitted), `base_path`, `binary_types`,
     `text_types`, `lifespan` ("auto"/"on"/"off"), `lazy`, `report`, `server_timing`,
-    `raise_app_errors`.
+    `raise_app_errors`, `websocket_path` (docs/websockets.md).
     """
     if app is None:
         return lambda target: Handler(target, **options)
