@@ -140,6 +140,13 @@ class Plan:
             **self.resources.environment,
             **self.environment,
         }
+        client = getattr(args, "runtime_client", None)
+        if client and function.platform != "aws":
+            self.project.not_emulated.append(
+                f"--runtime-client {client} for {function.name}: a Lambda runtime client "
+                "cannot run an FC function; faasgi's own worker runs it"
+            )
+            client = None
         extra: list[str] = []
         if function.initializer:
             extra += ["--initializer", function.initializer]
@@ -156,6 +163,7 @@ class Plan:
             environment=environment,
             working_directory=function.code_dir,
             worker_arguments=tuple(extra),
+            runtime_client=client,
         )
 
     async def invoke(self, name: str, request_id: str, event: bytes) -> Outcome:
@@ -235,6 +243,11 @@ class Plan:
             lines.append(f"  DynamoDB   {resources.endpoint_url}{where}")
             if resources.tables:
                 lines.append(f"  tables     {', '.join(resources.tables)}")
+        if getattr(args, "runtime_client", None):
+            lines.append(
+                f"  runtime    {args.runtime_client} in every Lambda instance, against its own "
+                "local Runtime API"
+            )
         if args.record:
             lines.append(f"  record     every event and answer into {args.record}")
         lines.extend(f"  note       {note}" for note in project.notes)
