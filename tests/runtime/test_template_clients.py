@@ -93,10 +93,15 @@ def runtime_libraries(instance_pid: int) -> str:
 def test_the_todo_lists_sam_template_serves_its_api_through_awslambdaric() -> None:
     from tests.todolist.scenario import assert_scenario_passed, personal, request_options
 
-    options = ["--runtime-client", "awslambdaric", "--invoke-port", "0"]
-    template = "--template=adapters/aws-lambda/template.yaml"
+    # The command docs/templates.md shows, as shown (plus a free Invoke API port).
+    shown = (
+        "faasgi serve --template adapters/aws-lambda/template.yaml --runtime-client awslambdaric"
+    )
+    assert f"$ {shown}\n" in (ROOT / "docs" / "templates.md").read_text()
+    arguments = shown.split()[2:]
+    template = f"--template={arguments[1]}"
     with (
-        Emulator(template, *options, cwd=str(ROOT)) as emulator,
+        Emulator(template, *arguments[2:], "--invoke-port", "0", cwd=str(ROOT)) as emulator,
         httpx.Client(base_url=emulator.url, timeout=60) as browser,
     ):
         answers = [
