@@ -115,3 +115,6 @@ def test_the_todo_lists_sam_template_serves_its_api_through_awslambdaric() -> No
         pid = emulator.instance_pids()[instances.pop()]
         assert "/runtime_client.cpython" in runtime_libraries(pid)
     assert_scenario_passed(answers)
+    # The banner says what runs the function, not faasgi's worker.
+    wrapper = [line for line in emulator.lines() if "TodoFunction: AWS_LAMBDA_EXEC_WRAPPER" in line]
+    assert len(wrapper) == 1 and "runs awslambdaric without it" in wrapper[0]

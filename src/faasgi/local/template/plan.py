@@ -147,6 +147,8 @@ class Plan:
                 "cannot run an FC function; faasgi's own worker runs it"
             )
             client = None
+        if client and "AWS_LAMBDA_EXEC_WRAPPER" in function.environment:
+            self._wrapper_note(function.name, client)
         extra: list[str] = []
         if function.initializer:
             extra += ["--initializer", function.initializer]
@@ -165,6 +167,27 @@ class Plan:
             worker_arguments=tuple(extra),
             runtime_client=client,
         )
+
+    def _wrapper_note(self, name: str, client: str) -> None:
+        """sam.py lists the wrapper as not emulated, as faasgi's worker ignores it; with a
+        runtime client the instance runs that client instead (faasgi.runtime is what
+        faasgi's wrapper script starts on Lambda)."""
+        project = self.project
+        project.not_emulated = [
+            item
+            for item in project.not_emulated
+            if not item.startswith(f"{name}: AWS_LAMBDA_EXEC_WRAPPER")
+        ]
+        if client == "faasgi":
+            project.notes.append(
+                f"{name}: AWS_LAMBDA_EXEC_WRAPPER: its instances run python -m faasgi.runtime, "
+                "what faasgi's wrapper starts on Lambda"
+            )
+        else:
+            project.not_emulated.append(
+                f"{name}: AWS_LAMBDA_EXEC_WRAPPER (Lambda's bootstrap runs it; locally the "
+                f"instance runs {client} without it)"
+            )
 
     async def invoke(self, name: str, request_id: str, event: bytes) -> Outcome:
         """Invoke a function by name (a Lambda authorizer)."""
