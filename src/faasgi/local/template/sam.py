@@ -26,6 +26,7 @@ from faasgi.local.template.model import (
     split_handler,
 )
 from faasgi.local.template.sam_apis import read_apis, read_tables
+from faasgi.local.template.websocket_apis import read_websocket_apis
 
 FUNCTION = "AWS::Serverless::Function"
 #: Event types served over HTTP; Schedule types are read for the async engine.
@@ -123,6 +124,7 @@ def read_sam(
         elif kind == "AWS::Lambda::Function":
             project.not_emulated.append(f"{logical}: AWS::Lambda::Function (use a SAM function)")
     project.tables.extend(read_tables(resources, resolver, project))
+    project.websocket_apis = read_websocket_apis(resources, resolver, project)
     for reference in resolver.generated:
         project.notes.append(f"{reference} -> a value generated for this run")
     return project
