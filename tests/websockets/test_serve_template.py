@@ -23,6 +23,8 @@ from faasgi.testing import FaasClient
 from faasgi.testing.emulator import Emulator
 
 ws_client = pytest.importorskip("websockets.sync.client")
+pytest.importorskip("samtranslator")  # the template extra (not in .ci/run's other Pythons)
+pytest.importorskip("yaml")
 pytestmark = pytest.mark.slow
 
 REPOSITORY = Path(__file__).resolve().parents[2]
