@@ -10,7 +10,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocke
 https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html
 (a binary frame closes the connection with 1003),
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
-(128 KB messages, 10 min idle, 2 h per connection). Knows nothing about processes.
+(128 KB messages, 10 min idle, 2 h per connection). Messages are routed by the API's
+`routeSelectionExpression` (websocket_routes.py); a template's API brings a route table
+(one invoker per route key) and a `$connect` authorizer. Knows nothing about processes.
 """
 
 from __future__ import annotations
