@@ -1057,7 +1057,13 @@ def test_sam_template_wires_the_tables_the_todolist_expects() -> None:
         "{{resolve:secretsmanager:${SessionSecret}:SecretString}}"
     )
     assert resources["SessionSecret"]["Type"] == "AWS::SecretsManager::Secret"
-    assert set(variables) == {"TODO_TABLE", "SESSION_TABLE", "FAASGI_SESSION_SECRET"}
+    assert set(variables) == {
+        "TODO_TABLE",
+        "SESSION_TABLE",
+        "FAASGI_SESSION_SECRET",
+        "AWS_LAMBDA_EXEC_WRAPPER",  # faasgi's runtime, streaming: tests/runtime/test_kit.py
+        "FAASGI_INVOKE_MODE",
+    }
     events = {event["Properties"]["Path"]: event["Type"] for event in function["Events"].values()}
     assert events == {"/": "HttpApi", "/{proxy+}": "HttpApi"}
 

@@ -18,7 +18,13 @@ from faasgi.errors import (
     UnsupportedEvent,
 )
 from faasgi.function import Handler, serverless
-from faasgi.lifecycle import Invocation, current_invocation, on_init, on_shutdown
+from faasgi.lifecycle import (
+    Invocation,
+    after_response,
+    current_invocation,
+    on_init,
+    on_shutdown,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,6 +52,7 @@ __all__ = [
     "Record",
     "UnsupportedEvent",
     "__version__",
+    "after_response",
     "current_invocation",
     "on_init",
     "on_shutdown",

@@ -1,6 +1,8 @@
 """Run an ASGI app: one event loop per instance, the lifespan started once per instance
 (mangum starts and stops it on every invocation, its issue #342), one HTTP cycle per
-invocation with the whole body buffered.
+invocation, handed back as a `Reply` as soon as the app starts its response; each body
+chunk reaches the consumer as the app sends it, and the app's code after its last body
+message (Starlette background tasks) runs only when the consumer calls `close()`.
 
 Never creates a loop per call (`asyncio.run` per invocation breaks loop-bound clients).
 """
@@ -9,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from asyncio import events as asyncio_events
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
-from contextvars import Context
+from collections.abc import Awaitable, Callable, MutableMapping
 from types import CoroutineType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
+from faasgi.asgi_cycle import HTTPCycle
 from faasgi.errors import AppNotReady
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Request
+from faasgi.instance_loop import InstanceLoop
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,160 +38,8 @@ HTTP_ASGI = {"version": "3.0", "spec_version": "2.4"}
 LIFESPAN_ASGI = {"version": "3.0", "spec_version": "2.0"}
 
 
-class _EagerLoop(asyncio.SelectorEventLoop):
-    """An event loop that lets its owner run a new task's first step at once.
-
-    Most ASGI requests complete without waiting on I/O; running the first step directly,
-    with this loop set as the running loop and the task as the current task, skips two
-    turns of the loop (about 10 us per invocation). A task that does wait is then driven
-    by `run_until_complete` as usual, so nothing about its semantics changes.
-    """
-
-    _capture: list[tuple[Callable[..., object], tuple[Any, ...], Context | None]] | None = None
-    scheduled = 0
-
-    def call_soon(  # type: ignore[override]
-        self, callback: Callable[..., object], *args: Any, context: Context | None = None
-    ) -> asyncio.Handle:
-        capture = self._capture
-        if capture is not None:
-            # The first step of the task being created: hold it back for `InstanceLoop.run`.
-            # Task.__init__ discards the handle call_soon returns, so none is built.
-            self._capture = None
-            capture.append((callback, args, context))
-            return None  # type: ignore[return-value]
-        self.scheduled += 1
-        return super().call_soon(callback, *args, context=context)
-
-
-async def _one_turn() -> None:
-    await asyncio.sleep(0)
-
-
 async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
-
-
-class InstanceLoop:
-    """The instance's one event loop, safe to drive from several threads.
-
-    Lambda calls the handler from one thread; FC with instance concurrency > 1 calls it
-    from many at once. The thread that finds the loop free runs it; the others hand their
-    coroutine over and wait, taking the loop when it is released before they are done.
-    """
-
-    def __init__(self) -> None:
-        self.loop = _EagerLoop()
-        self._lock = threading.Lock()
-        self._owner: int | None = None
-        self._waiters: set[threading.Event] = set()
-        self._waiters_lock = threading.Lock()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._lock.acquire(blocking=False):
-            self._owner = threading.get_ident()
-            try:
-                return self._run_owned(coro)
-            finally:
-                self._owner = None
-                self._release()
-        if self._owner == threading.get_ident():
-            # Re-entered from the thread that runs the loop: a signal handler (SIGTERM
-            # during an invocation). Waiting for the loop here would wait for ourselves.
-            coro.close()
-            raise RuntimeError("the instance's event loop is busy in this very thread")
-        return self._run_shared(coro)
-
-    def _run_owned(self, coro: Coroutine[Any, Any, T]) -> T:
-        loop = self.loop
-        first_step: list[tuple[Callable[..., object], tuple[Any, ...], Context | None]] = []
-        loop._capture = first_step
-        try:
-            task = loop.create_task(coro)
-        finally:
-            loop._capture = None
-        if first_step:
-            callback, args, context = first_step[0]
-            scheduled = loop.scheduled
-            outer = asyncio_events._get_running_loop()
-            asyncio_events._set_running_loop(loop)
-            try:
-                if context is None:
-                    callback(*args)
-                else:
-                    context.run(callback, *args)
-            finally:
-                asyncio_events._set_running_loop(outer)
-            if task.done():
-                if loop.scheduled != scheduled:
-                    # The app scheduled callbacks or tasks: give them the turn of the loop
-                    # they would have had.
-                    loop.run_until_complete(_one_turn())
-                return task.result()
-        return loop.run_until_complete(task)
-
-    def _run_shared(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        wake = threading.Event()
-        future.add_done_callback(lambda _: wake.set())
-        with self._waiters_lock:
-            self._waiters.add(wake)
-        try:
-            while not future.done():
-                wake.clear()
-                if self._lock.acquire(blocking=False):
-                    self._owner = threading.get_ident()
-                    try:
-                        if not future.done():
-                            self.loop.run_until_complete(
-                                asyncio.wrap_future(future, loop=self.loop)
-                            )
-                    finally:
-                        self._owner = None
-                        self._release()
-                elif not future.done():
-                    wake.wait()
-        finally:
-            with self._waiters_lock:
-                self._waiters.discard(wake)
-        return future.result()
-
-    def _release(self) -> None:
-        self._lock.release()
-        if self._waiters:
-            with self._waiters_lock:
-                waiters = list(self._waiters)
-            for waiter in waiters:
-                waiter.set()
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Cancel what is left, finish async generators and the executor, close the loop.
-
-        Gives up (RuntimeError) rather than wait forever when the loop is busy: in this
-        very thread (a signal handler interrupted an invocation), or past `timeout`.
-        """
-        loop = self.loop
-        if loop.is_closed():
-            return
-        if self._owner == threading.get_ident():
-            raise RuntimeError("the instance's event loop is busy in this very thread")
-        if not self._lock.acquire(timeout=timeout):
-            raise RuntimeError(f"the instance's event loop stayed busy for {timeout:g} s")
-        self._owner = threading.get_ident()
-        try:
-            try:
-                pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                loop.close()
-        finally:
-            self._owner = None
-            self._lock.release()
 
 
 class Lifespan:
@@ -315,77 +164,8 @@ class Lifespan:
             future.set_result((outcome, str(message.get("message", ""))))
 
 
-class HTTPCycle:
-    """One request/response exchange with the app; the response is buffered whole."""
-
-    __slots__ = ("_body", "_disconnect", "_request_sent", "chunks", "complete", "headers", "status")
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self._request_sent = False
-        self._disconnect: asyncio.Future[None] | None = None
-        self.status: int | None = None
-        self.headers: Headers = []
-        self.chunks: list[bytes] = []
-        self.complete = False
-
-    async def receive(self) -> Message:
-        if not self._request_sent:
-            self._request_sent = True
-            return {"type": "http.request", "body": self._body, "more_body": False}
-        # The client has sent everything; it "leaves" only once the response is complete.
-        if not self.complete:
-            if self._disconnect is None:
-                self._disconnect = asyncio.get_running_loop().create_future()
-            await self._disconnect
-        return {"type": "http.disconnect"}
-
-    async def send(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "http.response.start":
-            if self.status is not None:
-                raise RuntimeError("'http.response.start' sent twice")
-            self.status = int(message["status"])
-            names = _RESPONSE_NAMES
-            raw = message.get("headers", ())
-            try:
-                self.headers = [
-                    (names.get(name) or _response_name(name), value.decode()) for name, value in raw
-                ]
-            except UnicodeDecodeError:
-                self.headers = [
-                    (names.get(name) or _response_name(name), _text(value)) for name, value in raw
-                ]
-        elif kind == "http.response.body":
-            if self.status is None:
-                raise RuntimeError("'http.response.body' sent before 'http.response.start'")
-            if self.complete:
-                raise RuntimeError("'http.response.body' sent after the response was complete")
-            body = message.get("body", b"")
-            if body:
-                self.chunks.append(bytes(body))
-            if not message.get("more_body", False):
-                self.complete = True
-                if self._disconnect is not None and not self._disconnect.done():
-                    self._disconnect.set_result(None)
-        else:
-            raise RuntimeError(f"unsupported ASGI message type {kind!r}")
-
-    def response(self) -> Response:
-        if self.status is None:
-            raise RuntimeError("the ASGI app returned without sending 'http.response.start'")
-        if not self.complete:
-            raise RuntimeError(
-                "the ASGI app returned before its last 'http.response.body' (more_body=False)"
-            )
-        chunks = self.chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return Response(self.status, self.headers, body)
-
-
-#: "content-type" <-> b"content-type", memoised in both directions: names repeat.
+#: "content-type" -> b"content-type", memoised: names repeat.
 _REQUEST_NAMES: dict[str, bytes] = {}
-_RESPONSE_NAMES: dict[bytes, str] = {}
 _CACHE_LIMIT = 512
 
 
@@ -394,21 +174,6 @@ def _request_name(name: str) -> bytes:
     if len(_REQUEST_NAMES) < _CACHE_LIMIT:
         _REQUEST_NAMES[name] = key
     return key
-
-
-def _response_name(name: bytes) -> str:
-    key = bytes(name).lower().decode("latin-1")
-    if len(_RESPONSE_NAMES) < _CACHE_LIMIT:
-        _RESPONSE_NAMES[bytes(name)] = key
-    return key
-
-
-def _text(value: bytes) -> str:
-    """A header value as the text a platform's JSON carries: UTF-8 where valid, else latin-1."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return bytes(value).decode("latin-1")
 
 
 class ASGIRunner:
@@ -468,16 +233,25 @@ class ASGIRunner:
         }
         return scope
 
-    def __call__(self, request: Request, invocation: Any) -> Response:
-        cycle = HTTPCycle(request.body)
-        call = self.app(self.scope(request, invocation), cycle.receive, cycle.send)
+    def __call__(self, request: Request, invocation: Any, hold: bool = True) -> HTTPCycle:
+        """Run the app until it starts its response. With `hold`, its work after the last
+        body message waits for `close()`; without, it runs straight on (a managed runtime
+        answers only when the handler returns, so the order is not observable there)."""
+        cycle = HTTPCycle(request.body, self.loop, hold)
+        call: Any = self.app(self.scope(request, invocation), cycle.receive, cycle.send)
         if call.__class__ is not CoroutineType:  # any awaitable may serve as an ASGI app
             call = _awaited(call)
-        try:
-            self.loop.run(cast("Coroutine[Any, Any, None]", call))
-        except (Exception, asyncio.CancelledError):
-            if not cycle.complete:
-                raise
-            # mangum PR #214: a complete response stands even if work after it fails.
-            logger.exception("the ASGI app raised after its response was complete")
-        return cycle.response()
+        task = cycle.task = self.loop.start(call)
+        if not cycle.status:
+            if not task.done():
+                task.add_done_callback(cycle._notify)
+                cycle._wait(lambda: cycle.status != 0 or task.done())
+            if not cycle.status:
+                cycle.task = None
+                raise cycle._failed()
+        elif not cycle.complete and not task.done():
+            task.add_done_callback(cycle._notify)  # wakes a consumer waiting for chunks
+        return cycle
+
+
+__all__ = ["ASGIRunner", "HTTPCycle", "InstanceLoop", "Lifespan"]

@@ -3,113 +3,43 @@ object the platforms call.
 
 One handler answers AWS Lambda and FC 3.0 (`handler(event, context)`, event as dict, str or
 bytes), FC 2.0 (`handler(environ, start_response)`), FC's `initializer` / `preStop` hooks
-and non-HTTP events routed with `handler.on(kind)`. The hot path does nothing that could be
-done once per instance.
+and non-HTTP events routed with `handler.on(kind)` (`faasgi.routes`). The app's response
+goes to a sink (`faasgi.sinks`): buffered into the platform's answer by default, streamed
+by `faasgi.runtime`. The hot path does nothing that could be done once per instance.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
-from types import CodeType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent, UnsupportedEvent
-from faasgi.http import Response
+from faasgi.http import FixedReply, Reply, Request, Response
+from faasgi.interface import Interface, interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, shutdown_process
+from faasgi.report import add_server_timing, enable_report, report, report_logger
+from faasgi.sinks import Sink, finish, plain
 from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:
     from faasgi.events import Event, Source
 
-Interface = Literal["wsgi", "asgi"]
-
 logger = logging.getLogger("faasgi")
-report_logger = logging.getLogger("faasgi.report")
 
 F = TypeVar("F", bound=Callable[..., Any])
 App = Callable[..., Any]
 
-_TEXT = "text/plain; charset=utf-8"
-_KEEP_WARM_KINDS = ("schedule", "warmup")
-
-
-_CO_COROUTINE = 0x0080
-
-
-def _code(target: Any) -> tuple[CodeType, int, Any] | None:
-    """(code object, parameters already bound, the function) for a callable, if it has one."""
-    function = getattr(target, "__func__", None)  # bound method
-    if function is not None and hasattr(function, "__code__"):
-        return function.__code__, 1, function
-    code = getattr(target, "__code__", None)
-    if isinstance(code, CodeType):
-        return code, 0, target
-    if isinstance(target, type):
-        return None
-    call = getattr(type(target), "__call__", None)  # noqa: B004 - instances with __call__
-    code = getattr(call, "__code__", None)
-    if isinstance(code, CodeType):
-        return code, 1, call
-    return None
-
-
-def _required_positional(target: Any) -> int | None:
-    found = _code(target)
-    if found is None:
-        return None
-    code, bound, function = found
-    defaults = getattr(function, "__defaults__", None) or ()
-    return code.co_argcount - bound - len(defaults)
-
-
-def is_factory(target: Callable[..., Any]) -> bool:
-    """A factory takes no arguments and returns the app (`@serverless def handler(): ...`)."""
-    return _required_positional(target) == 0 and not _is_coroutine(target)
-
-
-def _is_coroutine(target: Any) -> bool:
-    found = _code(target)
-    if found is None:
-        return False
-    code, _, function = found
-    if code.co_flags & _CO_COROUTINE:
-        return True
-    # inspect.markcoroutinefunction (3.12+) and asyncio's older marker
-    return (
-        getattr(function, "_is_coroutine_marker", None) is not None
-        or getattr(target, "_is_coroutine_marker", None) is not None
-        or getattr(function, "_is_coroutine", None) is not None
-    )
-
-
-def interface_of(app: Callable[..., Any]) -> Interface:
-    """'asgi' or 'wsgi' by the rule in this module's docstring; ValueError when unsure."""
-    if _is_coroutine(app):
-        return "asgi"
-    count = _required_positional(app)
-    if count == 3:
-        return "asgi"
-    if count == 2:
-        return "wsgi"
-    raise ValueError(
-        f"cannot tell whether {app!r} is a WSGI or an ASGI app "
-        f"({'unknown' if count is None else count} required positional parameters); "
-        "pass interface='wsgi' or interface='asgi'"
-    )
+#: `invoke_mode` values, as Lambda names a Function URL's `InvokeMode`.
+INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
 
 
 def normalise_base_path(base_path: str) -> str:
     """`"v1/"` -> `"/v1"`; `""` and `"/"` -> `""`."""
     stripped = base_path.strip().strip("/")
     return "/" + stripped if stripped else ""
-
-
-def _plain(status: int, text: str) -> Response:
-    return Response(status, [("content-type", _TEXT)], text.encode("utf-8"))
 
 
 class Handler:
@@ -128,8 +58,11 @@ class Handler:
         report: bool = False,
         server_timing: bool = False,
         raise_app_errors: bool = False,
+        invoke_mode: str | None = None,
         websocket_path: str | None = None,
     ) -> None:
+        if invoke_mode is not None and invoke_mode not in INVOKE_MODES:
+            raise ValueError(f"invoke_mode must be one of {INVOKE_MODES}, not {invoke_mode!r}")
         if interface not in (None, "wsgi", "asgi"):
             raise ValueError(f"interface must be 'wsgi' or 'asgi', not {interface!r}")
         if lifespan not in ("auto", "on", "off"):
@@ -141,6 +74,9 @@ class Handler:
         self.codec = BodyCodec(text_types=text_types, binary_types=binary_types)
         self.server_timing = server_timing
         self.raise_app_errors = raise_app_errors
+        #: How `faasgi.runtime` answers HTTP events; None: FAASGI_INVOKE_MODE decides.
+        self.invoke_mode = invoke_mode
+        self._sink = Sink(self.codec, raise_app_errors)
         self.websocket_path = websocket_path  # API Gateway WebSocket APIs: asgi_websocket.py
         self.hooks = Hooks()
         self.instance = Instance(self._build_runner, self.hooks)
@@ -151,9 +87,8 @@ class Handler:
         self._routes: dict[str, Callable[..., Any]] = {}
         self._runner: Any = None
         self._app: App | None = None
-        self._side_loop: Any = None
         if report:
-            _enable_report()
+            enable_report()
         if not lazy:
             self._ready()
 
@@ -198,10 +133,9 @@ class Handler:
         Record kinds (sqs, sns, s3, dynamodb-stream, kinesis, oss) call it once per record
         as `fn(record, invocation)`; others call `fn(event, invocation)`.
         """
-        from faasgi.triggers import KINDS
+        from faasgi.routes import check_kind
 
-        if kind != "*" and kind not in KINDS:
-            raise ValueError(f"unknown event kind {kind!r}; known kinds: {', '.join(KINDS)}, *")
+        check_kind(kind)
 
         def register(function: F) -> F:
             self._routes[kind] = function
@@ -225,13 +159,22 @@ class Handler:
 
     # -- invocations ------------------------------------------------------------------------
 
+    def invoke(self, event: Any, context: Any, sink: Sink) -> Any:
+        """Handle one event, delivering the answer through `sink` (see `faasgi.sinks`);
+        returns what the sink returns, after the work after the response has run."""
+        return self(event, context, sink)
+
     @overload
     def __call__(self, event: Mapping[str, Any], context: Callable[..., Any]) -> Any: ...
 
     @overload
-    def __call__(self, event: Event | bytes | str, context: Any = None) -> Any: ...
+    def __call__(
+        self, event: Event | bytes | str, context: Any = None, sink: Sink | None = None
+    ) -> Any: ...
 
-    def __call__(self, event: Any, context: Any = None) -> Any:
+    def __call__(self, event: Any, context: Any = None, sink: Sink | None = None) -> Any:
+        if sink is None:
+            sink = self._sink
         if type(event) is not dict:
             if isinstance(event, (bytes, bytearray, str)):
                 event = _load(event)  # FC 3.0 hands Python handlers the event as bytes
@@ -240,62 +183,81 @@ class Handler:
                 raise UnsupportedEvent(f"an event must be a JSON object, got {kind}")
         if "REQUEST_METHOD" in event and callable(context):
             # FC 2.0 calls HTTP functions as handler(environ, start_response).
-            return self._serve_fc_wsgi(event, context)
+            return self._serve_fc_wsgi(event, context, sink)
         # An instance sees one source: try the last one found before asking the detector.
         shape = self._last_shape
         if shape is not None and shape(event):
-            return self._serve_http(self._last_source, event, context)
+            return self._serve_http(self._last_source, event, context, sink)
         source = self._detect(event)
         if source is None:
-            return self._serve_other(event, context)
+            from faasgi.routes import serve_other
+
+            return serve_other(self, self._routes, event, context, sink)
         if source.NAME == "aws-websocket":  # not HTTP: never cached as the last shape
             from faasgi.asgi_websocket import serve_event
 
             return serve_event(self, event, context)
         self._last_shape = self._detector.last_shape
         self._last_source = source
-        return self._serve_http(source, event, context)
+        return self._serve_http(source, event, context, sink)
 
-    def _serve_http(self, source: Source, event: Event, context: Any) -> Any:
+    def _serve_http(self, source: Source, event: Event, context: Any, sink: Sink) -> Any:
         runner = self._runner or self._ready()
-        invocation = Invocation(event, context, source.NAME, self.instance.next_is_cold())
+        instance = self.instance
+        invocation = Invocation(event, context, source.NAME, next(instance.invocations) == 0)
         token = _current.set(invocation)
+        reply: Reply | None = None
         try:
             try:
                 request = source.parse(event, self.base_path)
             except MalformedEvent as error:
-                response = _plain(400, f"Bad Request: {error}")
+                reply = FixedReply(plain(400, f"Bad Request: {error}"))
             except (AttributeError, KeyError, TypeError, ValueError) as error:
                 # A field of the wrong type somewhere in a recognised HTTP event.
                 logger.warning("malformed %s event: %r", source.NAME, error)
-                response = _plain(400, f"Bad Request: malformed {source.NAME} event")
+                reply = FixedReply(plain(400, f"Bad Request: malformed {source.NAME} event"))
             else:
-                response = self._run_app(runner, request, invocation)
+                try:  # self._run_app, inlined: this is every invocation's path
+                    reply = runner(request, invocation, sink.delivers_early)
+                except Exception:
+                    reply = self._app_failed(request, invocation)
                 if request.method == "HEAD":
-                    response.body = b""
+                    reply.omit_body = True
             if self.server_timing:
-                self._add_server_timing(response, invocation)
-            result = source.render(response, event, self.codec)
+                add_server_timing(reply.headers, invocation, instance.init_ms)
+            if sink is self._sink:  # Sink.http, inlined: the managed runtimes' path
+                try:
+                    response = Response(reply.status, reply.headers, reply.body())
+                except Exception:
+                    response = sink.failed(reply)
+                result = source.render(response, event, self.codec)
+            else:
+                result = sink.http(reply, source, event)
         finally:
+            if reply is not None and reply.work_left:
+                reply.close(invocation.after_response_budget)
+            if invocation.after:
+                finish(invocation, runner)
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
-            self._report(invocation, response.status)
+            report(invocation, reply.status, self.instance.init_ms)
         return result
 
-    def _run_app(self, runner: Any, request: Any, invocation: Invocation) -> Response:
-        try:
-            response: Response = runner(request, invocation)
-        except Exception:
-            if self.raise_app_errors:
-                raise
-            logger.exception(
-                "the app raised on %s %s (request id %s)",
-                request.method,
-                request.path.decode("utf-8", "replace"),
-                invocation.request_id,
-            )
-            return _plain(500, f"Internal Server Error (request id {invocation.request_id})")
-        return response
+    def _report(self, invocation: Invocation, status: int) -> None:
+        """The opt-in REPORT line (faasgi.report), for the WebSocket path too."""
+        report(invocation, status, self.instance.init_ms)
+
+    def _app_failed(self, request: Request, invocation: Invocation) -> Reply:
+        """Call in an `except` block: the app raised before its response started."""
+        if self.raise_app_errors:
+            raise  # the error our caller is handling
+        logger.exception(
+            "the app raised on %s %s (request id %s)",
+            request.method,
+            request.path.decode("utf-8", "replace"),
+            invocation.request_id,
+        )
+        return FixedReply(plain(500, f"Internal Server Error (request id {invocation.request_id})"))
 
     def _first_detect(self, event: Event) -> Source | None:
         """Load event detection with the first event: an instance that never sees HTTP
@@ -306,135 +268,47 @@ class Handler:
         self._detect = self._detector = detector
         return detector(event)
 
-    def _serve_fc_wsgi(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Any:
+    def _serve_fc_wsgi(
+        self, environ: Mapping[str, Any], start_response: Callable[..., Any], sink: Sink
+    ) -> Any:
+        """FC 2.0 and the FC custom runtime: a PEP 3333 environ in; with the default sink
+        the buffered answer goes to `start_response`, any other sink gets the reply (with
+        `faasgi.events.fc_wsgi` as its source) to stream it."""
         from faasgi.events import fc_wsgi  # FC 2.0 only
 
         runner = self._runner or self._ready()
         context = environ.get("fc.context")
         invocation = Invocation(environ, context, fc_wsgi.NAME, self.instance.next_is_cold())
         token = _current.set(invocation)
+        reply: Reply | None = None
         try:
             try:
                 request = fc_wsgi.parse(environ, self.base_path)
             except MalformedEvent as error:
-                response = _plain(400, f"Bad Request: {error}")
+                reply = FixedReply(plain(400, f"Bad Request: {error}"))
             else:
-                response = self._run_app(runner, request, invocation)
+                try:
+                    reply = runner(request, invocation, sink.delivers_early)
+                except Exception:
+                    reply = self._app_failed(request, invocation)
                 if request.method == "HEAD":
-                    response.body = b""
+                    reply.omit_body = True
             if self.server_timing:
-                self._add_server_timing(response, invocation)
+                add_server_timing(reply.headers, invocation, self.instance.init_ms)
+            if sink is self._sink:
+                response = sink.buffer(reply)
+                answer = fc_wsgi.respond(response, start_response)
+            else:
+                # fc_wsgi has NAME but no render(): a streaming sink never renders.
+                answer = sink.http(reply, fc_wsgi, environ)  # type: ignore[arg-type]
         finally:
+            if reply is not None:
+                reply.close(invocation.after_response_budget)
+            finish(invocation, runner)
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
-            self._report(invocation, response.status)
-        return fc_wsgi.respond(response, start_response)
-
-    def _serve_other(self, event: Event, context: Any) -> Any:
-        """Non-HTTP events: the registered route, a keep-warm answer, or UnsupportedEvent."""
-        from faasgi.events import looks_like_http
-        from faasgi.triggers import RECORD_KINDS, kind_of
-
-        if looks_like_http(event):
-            # Recognisably HTTP but no source's shape: answer 400 rather than crash.
-            return {
-                "statusCode": 400,
-                "headers": {"content-type": _TEXT},
-                "body": "Bad Request: the HTTP event matches no supported source's format",
-                "isBase64Encoded": False,
-            }
-        kind = kind_of(event)
-        route = self._routes.get(kind) if kind else None
-        if route is None:
-            route = self._routes.get("*")
-        runner = self._runner or self._ready()
-        cold = self.instance.next_is_cold()
-        if route is None:
-            if kind in _KEEP_WARM_KINDS:
-                # A keep-warm ping: the instance is now initialised; the app is not called.
-                return {"warm": True, "cold": cold}
-            raise UnsupportedEvent(
-                "the event matches no HTTP source and no function registered with "
-                f"handler.on(...); kind: {kind or 'unknown'}; keys seen: {sorted(event)[:12]}"
-            )
-        invocation = Invocation(event, context, kind or "event", cold)
-        token = _current.set(invocation)
-        status = 200
-        try:
-            if kind in RECORD_KINDS and route is self._routes.get(kind):
-                result = self._each_record(kind, event, route, invocation, runner)
-            else:
-                result = self._settle(route(event, invocation), runner)
-        except Exception:
-            status = 500
-            raise
-        finally:
-            _current.reset(token)
-            if report_logger.isEnabledFor(logging.INFO):
-                self._report(invocation, status)
-        return result
-
-    def _each_record(
-        self,
-        kind: str,
-        event: Event,
-        route: Callable[..., Any],
-        invocation: Invocation,
-        runner: Any,
-    ) -> Any:
-        from faasgi.triggers import BATCH_KINDS, STREAM_KINDS, records_of
-
-        failures: list[dict[str, str]] = []
-        for record in records_of(kind, event):
-            try:
-                self._settle(route(record, invocation), runner)
-            except Exception:
-                if kind not in BATCH_KINDS:
-                    raise  # async sources (SNS, S3, OSS): the platform retries the event
-                logger.exception("%s record %s failed", kind, record.id)
-                failures.append({"itemIdentifier": record.id})
-                if kind in STREAM_KINDS:
-                    break  # order matters: the platform resumes from this record
-        if kind in BATCH_KINDS:
-            # Needs ReportBatchItemFailures on the event source mapping.
-            return {"batchItemFailures": failures}
-        return None
-
-    def _settle(self, result: Any, runner: Any) -> Any:
-        """A route's result, awaited on the instance's loop when it is a coroutine."""
-        if not (hasattr(result, "__await__") and hasattr(result, "close")):
-            return result
-        loop = getattr(runner, "loop", None)
-        if loop is None:  # a WSGI app with async routes: one loop for them, made once
-            if self._side_loop is None:
-                from faasgi.asgi import InstanceLoop
-
-                self._side_loop = InstanceLoop()
-            loop = self._side_loop
-        return loop.run(result)
-
-    # -- observability ----------------------------------------------------------------------
-
-    def _add_server_timing(self, response: Response, invocation: Invocation) -> None:
-        app_ms = (time.monotonic() - invocation.started) * 1000
-        timing = f"app;dur={app_ms:.2f}"
-        if invocation.cold and self.instance.init_ms is not None:
-            timing = f"init;dur={self.instance.init_ms:.2f}, " + timing
-        response.headers.append(("server-timing", timing))
-
-    def _report(self, invocation: Invocation, status: int) -> None:
-        duration_ms = (time.monotonic() - invocation.started) * 1000
-        line: dict[str, Any] = {
-            "type": "faasgi.report",
-            "requestId": invocation.request_id,
-            "source": invocation.source,
-            "cold": invocation.cold,
-            "durationMs": round(duration_ms, 3),
-            "status": status,
-        }
-        if invocation.cold and self.instance.init_ms is not None:
-            line["initMs"] = round(self.instance.init_ms, 3)
-        report_logger.info("REPORT %s", json.dumps(line), extra={"faasgi": line})
+            report(invocation, reply.status, self.instance.init_ms)
+        return answer
 
 
 def _load(raw: bytes | bytearray | str) -> Event:
@@ -445,12 +319,6 @@ def _load(raw: bytes | bytearray | str) -> Event:
     if not isinstance(event, dict):
         raise UnsupportedEvent(f"an event must be a JSON object, got {type(event).__name__}")
     return event
-
-
-def _enable_report() -> None:
-    report_logger.setLevel(logging.INFO)
-    if not logging.getLogger().handlers and not report_logger.handlers:
-        report_logger.addHandler(logging.StreamHandler())
 
 
 @overload
@@ -467,11 +335,12 @@ def serverless(app: App | None = None, /, **options: Any) -> Handler | Callable[
     Usable as `serverless(app, ...)`, `@serverless` and `@serverless(...)`. Options:
     `interface` ("wsgi"/"asgi", detected when omitted), `base_path`, `binary_types`,
     `text_types`, `lifespan` ("auto"/"on"/"off"), `lazy`, `report`, `server_timing`,
-    `raise_app_errors`, `websocket_path` (docs/websockets.md).
+    `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`),
+    `websocket_path` (docs/websockets.md).
     """
     if app is None:
         return lambda target: Handler(target, **options)
     return Handler(app, **options)
 
 
-__all__ = ["Handler", "serverless"]
+__all__ = ["Handler", "interface_of", "is_factory", "serverless"]

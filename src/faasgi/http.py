@@ -11,6 +11,8 @@ its spec wants (latin-1 for WSGI, UTF-8 for ASGI).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 #: (lower-case name, value) pairs, repeated names kept in order.
 Headers = list[tuple[str, str]]
 
@@ -92,6 +94,71 @@ class Response:
             if key == name:
                 return value
         return None
+
+
+class Reply:
+    """A response as the app produces it: status and headers first, then the body chunk by
+    chunk, then the work the app does after its response (`close()`).
+
+    Runners (`faasgi.wsgi`, `faasgi.asgi`) return one per request and never know who
+    consumes it; sinks (`faasgi.sinks`) consume it: buffer it into a platform's answer, or
+    stream it. The consumer iterates `chunks()` (or calls `body()`) exactly once, delivers
+    the response, and only then calls `close()`, which runs what the app does after its
+    response (ASGI code after the last body message, such as Starlette background tasks;
+    WSGI `close()`). Iteration raises when the app fails part-way through its body.
+    """
+
+    __slots__ = ("headers", "omit_body", "status", "work_left")
+
+    def __init__(self, status: int, headers: Headers) -> None:
+        self.status = status
+        self.headers = headers
+        #: True for a HEAD request: the app's body is produced (and dropped), never sent.
+        self.omit_body = False
+        #: False once nothing is left for `close()` to do (it need not be called then).
+        self.work_left = True
+
+    def chunks(self) -> Iterator[bytes]:
+        """Each non-empty body chunk as the app produces it."""
+        produced = self._produce()
+        if self.omit_body:
+            for _ in produced:
+                pass
+            return
+        yield from produced
+
+    def _produce(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def body(self) -> bytes:
+        """The whole body, for sinks that buffer."""
+        body = b"".join(self._produce())
+        return b"" if self.omit_body else body
+
+    def close(self, budget: Callable[[], float | None] | None = None) -> None:
+        """Run the app's work after its response, for at most `budget()` seconds where it
+        can be cut (ASGI); once; safe to call when the body was not fully consumed."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status}>"
+
+
+class FixedReply(Reply):
+    """A reply whose body is known up front: faasgi's own answers (400, 500)."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status, response.headers)
+        self._body = response.body
+        self.work_left = False
+
+    def _produce(self) -> Iterator[bytes]:
+        if self._body:
+            yield self._body
+
+    def body(self) -> bytes:
+        return b"" if self.omit_body else self._body
 
 
 def reason_phrase(status: int) -> str:

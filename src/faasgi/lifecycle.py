@@ -52,10 +52,24 @@ def current_invocation() -> Invocation:
         ) from None
 
 
+def after_response(function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    """Run `function(*args, **kwargs)` once the current invocation's response is delivered.
+
+    Under `faasgi.runtime` it runs after the response was posted to Lambda (the client has
+    its answer) and before the next event, within the invocation's deadline; on a managed
+    runtime it runs just before the handler returns. An `async def` function runs on the
+    app's event loop. Errors are logged, never sent to the client.
+    """
+    invocation = current_invocation()
+    if invocation.after is None:
+        invocation.after = []
+    invocation.after.append((function, args, kwargs))
+
+
 class Invocation:
     """One event being handled. Cheap to create; everything derived is computed on use."""
 
-    __slots__ = ("_request_id", "cold", "context", "event", "source", "started")
+    __slots__ = ("_request_id", "after", "cold", "context", "event", "source", "started")
 
     def __init__(self, event: Mapping[str, Any], context: Any, source: str, cold: bool) -> None:
         self.event = event
@@ -67,6 +81,8 @@ class Invocation:
         #: time.monotonic() when faasgi received the event.
         self.started = time.monotonic()
         self._request_id: str | None = None
+        #: Work registered with `after_response`, as (function, args, kwargs).
+        self.after: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = None
 
     def __repr__(self) -> str:
         return f"<Invocation {self.source} {self.request_id} cold={self.cold}>"
@@ -116,6 +132,14 @@ class Invocation:
             elapsed = time.monotonic() - self.started
             return max(0, int((timeout - elapsed) * 1000))
         return None
+
+    def after_response_budget(self) -> float | None:
+        """Seconds left for work after the response (50 ms kept for the runtime to ask for
+        the next event in time); None when the platform gives no deadline."""
+        remaining = self.remaining_ms()
+        if remaining is None:
+            return None
+        return max(0.0, remaining / 1000 - 0.05)
 
     @property
     def deadline(self) -> datetime | None:
@@ -181,7 +205,8 @@ class Instance:
         self.hooks = hooks
         self.runner: WSGIRunner | ASGIRunner | None = None
         self.init_ms: float | None = None
-        self._invocations = count()
+        #: Counts invocations: `next(instance.invocations) == 0` only for the first.
+        self.invocations = count()
         self._lock = threading.RLock()
         self._stopped = False
         _live_instances.add(self)
@@ -221,7 +246,7 @@ class Instance:
 
     def next_is_cold(self) -> bool:
         """True for the first invocation only (`next` on a count is atomic under the GIL)."""
-        return next(self._invocations) == 0
+        return next(self.invocations) == 0
 
     def shutdown(self) -> None:
         with self._lock:
@@ -284,6 +309,12 @@ class _Process:
                     self._previous_sigterm = _signal.signal(_signal.SIGTERM, self._on_sigterm)
                 except (ValueError, OSError):  # embedded interpreters may refuse
                     self._previous_sigterm = None
+            if "AWS_LAMBDA_RUNTIME_API" in os.environ and "FAASGI_RUNTIME" not in os.environ:
+                # On AWS's managed runtime: make Lambda send SIGTERM (faasgi.runtime
+                # registers by itself, before its first /next).
+                from faasgi.runtime.extension import register_on_managed_runtime
+
+                register_on_managed_runtime()
 
     def shutdown(self) -> None:
         with self._lock:

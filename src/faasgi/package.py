@@ -39,6 +39,7 @@ from faasgi.packaging.install import PipOptions, install
 from faasgi.packaging.limits import MB, Limit, check, limits_for, megabytes
 from faasgi.packaging.project import Exclusion, scan
 from faasgi.packaging.requirements import Requirements, find
+from faasgi.packaging.runtime_scripts import runtime_script_entries
 from faasgi.packaging.smoke import run as smoke_test
 from faasgi.packaging.target import ARCHES, DEFAULT_PYTHON, PLATFORMS, Target, platform_handler
 
@@ -158,7 +159,9 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"  requirements: none ({shown})", file=out)
         scanned = scan(root, Ignore.for_project(root), skip=[output])
         _report_exclusions(scanned.excluded, out)
-        entries = combine(project_entries(scanned.files), vendored_faasgi(), *installed)
+        project = project_entries(scanned.files)
+        scripts = runtime_script_entries(target.platform, project)
+        entries = combine(project, vendored_faasgi(), scripts, *installed)
         _require_module(spec, entries, root)
         if args.compile:
             compiled = compile_entries(entries)

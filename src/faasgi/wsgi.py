@@ -1,21 +1,24 @@
-"""Run a WSGI app (PEP 3333) on one Request and collect its Response.
-
-The whole body is buffered, as every FaaS platform needs; the app's iterable is always
-closed. Never imports asyncio: a WSGI function should not pay for it.
+"""Run a WSGI app (PEP 3333) on one Request and hand back its `Reply`: status and headers
+once the app has produced its first non-empty chunk (PEP 3333 sends headers no earlier), then
+each item of its iterable as the consumer pulls it, then the iterable's `close()` as the
+work after the response. Never imports asyncio: a WSGI function should not pay for it.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
 from types import TracebackType
 from typing import Any
 
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Reply, Request
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+logger = logging.getLogger("faasgi.wsgi")
 
 _CACHE_LIMIT = 512
 _PORTS = {443: "443", 80: "80"}
@@ -138,7 +141,8 @@ class WSGIRunner:
         environ["apig_wsgi.request_context"] = event.get("requestContext")
         return environ
 
-    def __call__(self, request: Request, invocation: Any) -> Response:
+    def __call__(self, request: Request, invocation: Any, hold: bool = True) -> WSGIReply:
+        # `close()` is the work after the response: it always waits for the consumer.
         return self.call(self.environ(request, invocation))
 
     def startup(self) -> None:
@@ -147,20 +151,112 @@ class WSGIRunner:
     def shutdown(self) -> None:
         """WSGI has no shutdown protocol; shutdown hooks cover what an app needs."""
 
-    def call(self, environ: dict[str, Any]) -> Response:
-        exchange = _Exchange()
-        result = self.app(environ, exchange.start_response)
+    def call(self, environ: dict[str, Any]) -> WSGIReply:
+        reply = WSGIReply()
+        result = reply._result = self.app(environ, reply.start_response)
         try:
-            body = b"".join(result)
-        finally:
+            iterator = iter(result)
+            # PEP 3333: the status may wait until the first non-empty chunk is produced.
+            for first in iterator:
+                if first:
+                    reply._first = first
+                    reply._iterator = iterator
+                    break
+            if not reply.status:
+                raise RuntimeError("the WSGI app returned without calling start_response")
+        except BaseException:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        if exchange.status is None:
-            raise RuntimeError("the WSGI app returned without calling start_response")
-        if exchange.written:
-            body = b"".join(exchange.written) + body
-        return Response(exchange.status, exchange.headers, body)
+            raise
+        reply.sent = True
+        return reply
+
+
+class WSGIReply(Reply):
+    """A WSGI app's response: `start_response` fills in status and headers; the first
+    chunk is produced before the consumer sees them, the rest as it pulls them."""
+
+    __slots__ = ("_first", "_iterator", "_result", "sent", "written")
+
+    def __init__(self) -> None:
+        self.status = 0  # set by start_response
+        self.headers = []
+        self.omit_body = False
+        self.work_left = True
+        #: Bytes given to the legacy write() callable.
+        self.written: list[bytes] = []
+        #: True once the status and headers went to the consumer.
+        self.sent = False
+        self._result: Iterable[bytes] | None = None
+        self._iterator: Iterator[bytes] | None = None
+        self._first = b""
+
+    def start_response(
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        exc_info: ExcInfo | None = None,
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            if self.sent:
+                # PEP 3333: once the headers are out, re-raise the app's error.
+                raise exc_info[1].with_traceback(exc_info[2])
+            # Nothing has reached the client yet, so an error page may replace whatever the
+            # app started; drop what it wrote so far.
+            self.written.clear()
+            exc_info = None
+        elif self.status:
+            raise AssertionError("start_response called a second time without exc_info")
+        code = status[:3]
+        if not code.isdigit():
+            raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
+        self.status = int(code)
+        names = _RESPONSE_NAMES
+        self.headers = [
+            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
+        ]
+        return self.written.append
+
+    def _produce(self) -> Iterator[bytes]:
+        written = self.written
+        if written:  # the legacy write() callable, before the iterable's items
+            yield from written
+            written.clear()
+        if self._first:
+            yield self._first
+        iterator = self._iterator
+        if iterator is None:
+            return
+        for chunk in iterator:
+            if written:
+                yield from written
+                written.clear()
+            if chunk:
+                yield chunk
+
+    def body(self) -> bytes:
+        iterator = self._iterator
+        written = self.written
+        if written or iterator is None:
+            body = b"".join(self._produce())
+        else:
+            rest = b"".join(iterator)
+            body = self._first + rest if rest else self._first
+            if written:  # write() called while the iterable ran: it came first, as before
+                body = b"".join(written) + body
+                written.clear()
+        return b"" if self.omit_body else body
+
+    def close(self, budget: Callable[[], float | None] | None = None) -> None:
+        result, self._result = self._result, None
+        if result is not None:
+            close = getattr(result, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # the response is out: nothing left to tell the client
+                    logger.exception("the WSGI app's close() raised after its response")
 
 
 def _environ_key(name: str) -> str | None:
@@ -180,37 +276,3 @@ def _response_name(name: str) -> str:
     if len(_RESPONSE_NAMES) < _CACHE_LIMIT:
         _RESPONSE_NAMES[name] = key
     return key
-
-
-class _Exchange:
-    """The state one `start_response` call sets up."""
-
-    __slots__ = ("headers", "status", "written")
-
-    def __init__(self) -> None:
-        self.status: int | None = None
-        self.headers: Headers = []
-        self.written: list[bytes] = []
-
-    def start_response(
-        self,
-        status: str,
-        headers: list[tuple[str, str]],
-        exc_info: ExcInfo | None = None,
-    ) -> Callable[[bytes], None]:
-        if exc_info is not None:
-            # Nothing has reached the client yet (the body is buffered), so an error page
-            # may replace whatever the app started; drop what it wrote so far.
-            self.written.clear()
-            exc_info = None
-        elif self.status is not None:
-            raise AssertionError("start_response called a second time without exc_info")
-        code = status[:3]
-        if not code.isdigit():
-            raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
-        self.status = int(code)
-        names = _RESPONSE_NAMES
-        self.headers = [
-            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
-        ]
-        return self.written.append

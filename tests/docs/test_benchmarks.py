@@ -35,6 +35,7 @@ SMALL = {
     "bench/bench_websockets.py": ["--invocations", "20", "--connections", "20"],
     "bench/bench_async.py": ["--events", "20"],
     "bench/bench_template.py": ["--runs", "1", "--seconds", "1"],
+    "bench/bench_runtime.py": ["--invocations", "20"],
 }
 #: What each one's output must hold.
 EXPECTED = {
@@ -46,6 +47,7 @@ EXPECTED = {
     "bench/bench_websockets.py": r"posts/s",
     "bench/bench_async.py": r"\| burst of 20: run \| \| \| [\d,]+ events/s \|",
     "bench/bench_template.py": r"--template template.yaml +\d+ req/s",
+    "bench/bench_runtime.py": r"\| RESPONSE_STREAM \| [\d.]+ \| [\d.]+ \|",
 }
 
 

@@ -55,6 +55,25 @@ class _Settings(Protocol):
     environment: Mapping[str, str]
     working_directory: str | None
     worker_arguments: tuple[str, ...]
+    runtime_client: str | None
+
+
+def worker_command(settings: _Settings, fd: int) -> list[str]:
+    """The instance process's command line: faasgi's worker, or (`--runtime-client`) a
+    Lambda runtime client's behind its own local Runtime API (faasgi.local.runtime_worker)."""
+    common = ["--fd", str(fd), "--handler", settings.handler, "--timeout", str(settings.timeout)]
+    if settings.runtime_client is not None:
+        module = "faasgi.local.runtime_worker"
+        return [sys.executable, "-m", module, *common, "--client", settings.runtime_client]
+    extra = ["--source", settings.source, "--concurrency", str(settings.concurrency)]
+    return [
+        sys.executable,
+        "-m",
+        "faasgi.local.worker",
+        *common,
+        *extra,
+        *settings.worker_arguments,
+    ]
 
 
 class Owner(Protocol):
@@ -153,22 +172,7 @@ class InstanceProcess:
             **settings.environment,
             "PYTHONUNBUFFERED": "1",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "faasgi.local.worker",
-            "--fd",
-            str(child.fileno()),
-            "--handler",
-            settings.handler,
-            "--source",
-            settings.source,
-            "--timeout",
-            str(settings.timeout),
-            "--concurrency",
-            str(settings.concurrency),
-            *settings.worker_arguments,
-        ]
+        command = worker_command(settings, child.fileno())
         try:
             self.process = subprocess.Popen(
                 command,

@@ -61,6 +61,9 @@ class PoolSettings:
     working_directory: str | None = None
     #: More `faasgi.local.worker` options (FC lifecycle hooks).
     worker_arguments: tuple[str, ...] = ()
+    #: "awslambdaric" or "faasgi": run each instance as that Lambda runtime client against
+    #: its own local Runtime API (faasgi.local.runtime_worker); None: faasgi's own worker.
+    runtime_client: str | None = None
 
 
 @dataclass(slots=True)

@@ -117,6 +117,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a new instance (a cold start) for every request: worst-case scale-out",
     )
     parser.add_argument(
+        "--runtime-client",
+        choices=("awslambdaric", "faasgi"),
+        help="run each instance as this Lambda runtime client (AWS's awslambdaric or "
+        "python -m faasgi.runtime) against its own local Runtime API",
+    )
+    parser.add_argument(
         "--no-limits",
         action="store_true",
         help="do not enforce the platform's payload limits (Lambda: 6 MB request and answer, "
@@ -158,6 +164,8 @@ def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalRe
         )
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if getattr(args, "runtime_client", None) and args.source.startswith("fc"):
+        raise UsageError("--runtime-client runs a Lambda runtime client: use an AWS --source")
     if args.dynamodb and args.no_dynamodb:
         raise UsageError("give --dynamodb URL or --no-dynamodb, not both")
     environment = environment_from(args)
@@ -206,6 +214,7 @@ def main(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 fresh=args.fresh,
                 environment={**resources.environment, **aws, **environment},
+                runtime_client=args.runtime_client,
             )
             asyncio.run(EmulatorRun(settings, resources, listener, args, async_side).run())
         finally:
@@ -277,13 +286,15 @@ class EmulatorRun:
         if getattr(self.args, "record", None):
             from faasgi.local.record import Recorder, RecordingInvoker
 
+            recorder = Recorder(self.args.record)
             invoker = RecordingInvoker(
-                self.pool,
-                Recorder(self.args.record),
-                self.args.handler,
-                self.args.handler,
-                self.settings.source,
+                self.pool, recorder, self.args.handler, self.args.handler, self.settings.source
             )
+            if self.async_side is not None:  # async events too, once each has finished
+                self.async_side.recorder = recorder
+                self.async_side.recorded = dict.fromkeys(
+                    self.async_side.functions, (self.args.handler, self.settings.source)
+                )
         limits = NONE if getattr(self.args, "no_limits", False) else None
         app: Any = Gateway(invoker, self.settings.source, limits=limits)
         if self.async_side is not None:

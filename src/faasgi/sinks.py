@@ -1,0 +1,153 @@
+"""Sinks: what consumes the `Reply` a runner produces, and the work after the response.
+
+A runner (WSGI or ASGI) never knows whether its output is buffered or streamed: it hands
+back a `faasgi.http.Reply` (status, headers, body chunks as the app produces them, `close()`
+for the app's work after its response). A sink delivers it:
+
+- `Sink` (this module, the default): joins the chunks and lets the event source render the
+  platform's answer dict — what `handler(event, context)` returns on a managed runtime;
+- `faasgi.runtime`'s sinks post that dict, or stream status, headers and each chunk, to the
+  Lambda Runtime API;
+- the emulator and the FC custom runtime stream through their own sinks the same way.
+
+The public surface for writing a sink (stable for faasgi's own runtimes and emulator):
+
+    class MySink(faasgi.sinks.Sink):
+        delivers_early = True                       # the answer leaves before invoke() returns
+        def http(self, reply, source, event): ...   # an HTTP response; return the answer
+        def value(self, result): ...                # a non-HTTP route's result
+
+    handler.invoke(event, context, MySink(handler.codec))   # -> what the sink returned
+    handler(environ, start_response, MySink(handler.codec)) # FC 2.0 / custom runtime;
+                                                            # source is faasgi.events.fc_wsgi
+
+`delivers_early = True` makes an ASGI app hold its work after the response until the sink
+is done (the default buffered sink leaves it False: a managed runtime answers only when
+the handler returns). `Sink.buffer(reply)` gives the whole answer as a `faasgi.http.Response`
+(a 500 when the app fails before its body is complete), for sinks that stream only some
+answers.
+
+`http()` reads `reply.status` and `reply.headers` (lower-case text names), then iterates
+`reply.chunks()` once — each chunk as the app produced it, no buffering — or calls
+`reply.body()` for the whole body; iteration raises when the app fails part-way, after
+which a streaming sink signals the error its own way (Lambda: error trailers). `source`
+is the event's module in `faasgi.events` (`source.NAME` is "aws-http", "aws-rest", ...).
+A sink never calls `reply.close()`: once `http()`/`value()` has returned, the handler runs
+the work after the response (`reply.close()`, then `faasgi.after_response` functions)
+within the invocation's deadline, so that work starts only after the sink delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from faasgi.http import Reply, Response
+
+if TYPE_CHECKING:
+    from faasgi.bodies import BodyCodec
+    from faasgi.events import Event, Source
+    from faasgi.lifecycle import Invocation
+
+logger = logging.getLogger("faasgi")
+
+_TEXT = "text/plain; charset=utf-8"
+
+
+def plain(status: int, text: str) -> Response:
+    return Response(status, [("content-type", _TEXT)], text.encode("utf-8"))
+
+
+class Sink:
+    """The buffered sink: the whole body, rendered into the platform's answer dict."""
+
+    #: Whether the answer leaves before the handler returns (a Runtime API post, a
+    #: stream). Then the app's work after its response is held until the sink is done;
+    #: otherwise (a managed runtime returns the answer only when the handler returns)
+    #: the app runs straight through it, which saves a suspension per call.
+    delivers_early = False
+
+    def __init__(self, codec: BodyCodec, raise_app_errors: bool = False) -> None:
+        self.codec = codec
+        self.raise_app_errors = raise_app_errors
+
+    def http(self, reply: Reply, source: Source, event: Event) -> Any:
+        try:  # self.buffer(reply), inlined: this is every buffered invocation's path
+            response = Response(reply.status, reply.headers, reply.body())
+        except Exception:
+            response = self.failed(reply)
+        return source.render(response, event, self.codec)
+
+    def value(self, result: Any) -> Any:
+        return result
+
+    def buffer(self, reply: Reply) -> Response:
+        """The reply as one Response."""
+        try:
+            return Response(reply.status, reply.headers, reply.body())
+        except Exception:
+            return self.failed(reply)
+
+    def failed(self, reply: Reply) -> Response:
+        """Call in an `except` block: the app failed before its body was done. Nothing has
+        been sent yet, so a 500 can still replace it (or the error is re-raised with
+        `raise_app_errors`)."""
+        if self.raise_app_errors:
+            raise  # the error our caller is handling
+        logger.exception("the app failed while producing its response body")
+        reply.status = 500
+        return plain(500, "Internal Server Error")
+
+
+def finish(invocation: Invocation, runner: Any) -> None:
+    """The functions registered with `faasgi.after_response`, run after the app's own work
+    after the response (`Reply.close()`), skipped and logged once the deadline is near."""
+    after = invocation.after
+    if not after:
+        return
+    invocation.after = None
+    for position, (function, args, kwargs) in enumerate(after):
+        budget = invocation.after_response_budget()
+        if budget is not None and budget <= 0:
+            logger.warning(
+                "the deadline is reached: %d after_response function(s) not run, from %r on",
+                len(after) - position,
+                function,
+            )
+            return
+        try:
+            result = function(*args, **kwargs)
+            if hasattr(result, "__await__") and hasattr(result, "close"):
+                _run_async(result, runner, budget)
+        except Exception:
+            logger.exception("after_response function %r failed", function)
+
+
+_side_loop: Any = None
+
+
+def loop_for(runner: Any) -> Any:
+    """The ASGI app's instance loop; for a WSGI app, one loop for its async functions."""
+    global _side_loop
+    loop = getattr(runner, "loop", None)
+    if loop is None:  # made once, never per call
+        if _side_loop is None:
+            from faasgi.instance_loop import InstanceLoop
+
+            _side_loop = InstanceLoop()
+        loop = _side_loop
+    return loop
+
+
+def _run_async(coroutine: Any, runner: Any, budget: float | None) -> None:
+    import asyncio
+
+    started = time.monotonic()
+    try:
+        loop_for(runner).run(asyncio.wait_for(coroutine, budget))
+    except asyncio.TimeoutError:
+        logger.warning(
+            "after_response work cut after %.3g s (the invocation's deadline)",
+            time.monotonic() - started,
+        )
