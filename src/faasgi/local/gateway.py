@@ -20,7 +20,9 @@ from faasgi.errors import MalformedEvent
 from faasgi.events import Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Request, Response
+from faasgi.local.calls import StreamBroken
 from faasgi.local.pool import Outcome
+from faasgi.local.streamed import STREAM_LIMITS, head_response
 
 logger = logging.getLogger("faasgi.local.gateway")
 
@@ -58,6 +60,8 @@ class Gateway:
         self.source_name = source
         self.source, self.build_event = builder(source)
         self.stage = stage
+        #: Bytes a streamed answer may have (Lambda: 200 MB); None: no limit known.
+        self.stream_limit = STREAM_LIMITS.get(source)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -76,7 +80,13 @@ class Gateway:
             (name.encode("latin-1"), _header_bytes(value)) for name, value in response.headers
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        if outcome.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+        elif not await self._forward(outcome, send, request.method == "HEAD"):
+            # The status is out: the only way left to say "broken" is to end the connection
+            # without the body's end (the client sees an incomplete response).
+            logger.warning("%s", log_line(request, response.status, outcome, started))
+            return
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s", log_line(request, response.status, outcome, started))
 
@@ -91,7 +101,7 @@ class Gateway:
         if request.method == "HEAD":
             response.body = b""
         headers = [(n, v) for n, v in response.headers if n not in _HOP_BY_HOP]
-        if request.method != "HEAD":
+        if request.method != "HEAD" and outcome.stream is None:
             headers.append(("content-length", str(len(response.body))))
         if outcome.instance:
             headers.append(("x-faasgi-instance", outcome.instance))
@@ -103,6 +113,8 @@ class Gateway:
 
     def decode(self, outcome: Outcome) -> Response:
         """The function's answer read as the platform reads it; its error page if none."""
+        if outcome.stream is not None:
+            return head_response(outcome.payload)
         if outcome.failure is None:
             try:
                 return self.source.read_response(json.loads(outcome.payload))
@@ -115,6 +127,30 @@ class Gateway:
         status, message = _FAILURES[outcome.failure]
         body = json.dumps({"message": message}).encode("utf-8")
         return Response(status, [("content-type", "application/json")], body)
+
+    async def _forward(self, outcome: Outcome, send: Send, head_only: bool) -> bool:
+        """Each chunk of a streamed answer to the client as it arrives; False when the
+        stream broke (the outcome then says why)."""
+        assert outcome.stream is not None
+        limit = self.stream_limit
+        sent = 0
+        try:
+            async for chunk in outcome.stream.chunks():
+                sent += len(chunk)
+                if limit is not None and sent > limit:
+                    outcome.stream.discard()
+                    outcome.failure = "too-large"
+                    outcome.detail = f"the streamed answer passed its limit of {limit:,} bytes"
+                    return False
+                if not head_only:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except StreamBroken as error:
+            outcome.failure, outcome.detail = error.kind, error.detail
+            return False
+        finally:
+            outcome.duration_ms = outcome.stream.duration_ms or outcome.duration_ms
+        await send({"type": "http.response.body", "body": b""})
+        return True
 
 
 def request_from_scope(scope: Scope, body: bytes) -> Request:

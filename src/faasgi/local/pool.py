@@ -27,7 +27,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESULT, pack
+from faasgi.local.calls import Call
+from faasgi.local.frames import ANSWER_KINDS, ERROR, HEADER, INIT_FAILED, INVOKE, READY, START, pack
 
 logger = logging.getLogger("faasgi.local.pool")
 instance_logger = logging.getLogger("faasgi.local.instance")
@@ -35,6 +36,10 @@ instance_logger = logging.getLogger("faasgi.local.instance")
 #: Seconds an instance has, after SIGTERM, to run its shutdown hooks before SIGKILL (the
 #: platforms allow a few seconds at most; a laptop under load needs a little slack).
 SHUTDOWN_GRACE = 3.0
+
+#: Seconds a request waits for an instance that has answered and is ending its invocation
+#: (see Pool._finishing) before another instance is started.
+FINISHING_GRACE = 0.05
 
 #: Called with the tables an instance declares (its `faasgi_tables()`), before it serves.
 TablesDeclared = Callable[[list[Any]], Awaitable[None]]
@@ -82,6 +87,9 @@ class Outcome:
     payload: bytes = b""
     failure: str | None = None
     detail: str = ""
+    #: The invocation in flight when its answer is a stream (`payload` is then its head:
+    #: the START frame's JSON); None for a whole answer.
+    stream: Call | None = None
 
 
 class InstanceFailed(Exception):
@@ -121,7 +129,7 @@ class InstanceProcess:
         self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.spawned = asyncio.Event()
         self.gone = asyncio.Event()
-        self._calls: dict[int, asyncio.Future[tuple[int, bytes, bytes]]] = {}
+        self._calls: dict[int, Call] = {}
         self._call_ids = itertools.count(1)
         self._writer: asyncio.StreamWriter | None = None
         self._output: asyncio.Task[None] | None = None
@@ -216,10 +224,10 @@ class InstanceProcess:
             except (asyncio.IncompleteReadError, ConnectionError):
                 return None
             meta, body = data[:meta_length], data[meta_length:]
-            if kind in (RESULT, ERROR):
-                call = self._calls.pop(call_id, None)
-                if call is not None and not call.done():
-                    call.set_result((kind, meta, body))
+            if kind in ANSWER_KINDS:
+                call = self._calls.get(call_id)
+                if call is not None and call.feed(kind, meta, body):
+                    del self._calls[call_id]
             elif kind == READY:
                 if not await self._became_ready(json.loads(body)):
                     return None
@@ -260,33 +268,42 @@ class InstanceProcess:
             self.ready.set_exception(failure)
         calls, self._calls = self._calls, {}
         for call in calls.values():
-            if not call.done():
-                call.set_exception(failure)
+            call.fail(failure)
         if self._writer is not None:
             self._writer.close()
         self.gone.set()
         self.pool.instance_gone(self)
 
-    async def call(self, request_id: str, event: bytes, timeout: float) -> tuple[int, bytes, bytes]:
-        """Send one invocation; (RESULT or ERROR, duration meta, answer) when it ends.
+    def call(self, request_id: str, event: bytes, timeout: float) -> Call:
+        """Send one invocation; its answer (RESULT, ERROR or START) arrives in `answer`,
+        its end in `over` (`faasgi.local.calls`).
 
-        TimeoutError after `timeout` s. A timer on the answer rather than `wait_for`,
-        which costs a task per call; no `drain()`: an instance has at most `concurrency`
-        events in flight, so what the socket cannot take at once stays small.
+        Both fail with TimeoutError after `timeout` s, the whole invocation's limit (work
+        after the response included). A timer rather than `wait_for`, which costs a task
+        per call; no `drain()`: an instance has at most `concurrency` events in flight, so
+        what the socket cannot take at once stays small.
         """
         if self._writer is None or self.state == "gone":
             raise InstanceFailed(f"instance {self.id} {describe_exit(self.exit_status)}")
         call_id = next(self._call_ids)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[int, bytes, bytes]] = loop.create_future()
-        self._calls[call_id] = answer
-        timer = loop.call_later(timeout, _expire, answer)
-        try:
-            self._writer.write(pack(INVOKE, call_id, request_id.encode("ascii"), event))
-            return await answer
-        finally:
-            timer.cancel()
-            self._calls.pop(call_id, None)
+        call = self._calls[call_id] = Call()
+        timer = asyncio.get_running_loop().call_later(timeout, self._expire, call_id)
+        call.over.add_done_callback(lambda _: timer.cancel())
+        self._writer.write(pack(INVOKE, call_id, request_id.encode("ascii"), event))
+        return call
+
+    def _expire(self, call_id: int) -> None:
+        call = self._calls.pop(call_id, None)
+        if call is not None:
+            call.fail(asyncio.TimeoutError())
+
+    def answered_since(self) -> float | None:
+        """When the last of its running invocations answered, if every one has (loop
+        time); None while one has not, or when it runs none."""
+        if self.state != "ready" or not self._calls or len(self._calls) < self.busy:
+            return None
+        times = [call.answered_at for call in self._calls.values()]
+        return None if None in times else max(t for t in times if t is not None)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, as when the platform ends a timed-out instance."""
@@ -314,11 +331,6 @@ class InstanceProcess:
                 logger.warning("%s: still running %.1f s after SIGTERM: killed", self.id, grace)
                 self.kill()
         await self.gone.wait()
-
-
-def _expire(answer: asyncio.Future[Any]) -> None:
-    if not answer.done():
-        answer.set_exception(asyncio.TimeoutError())
 
 
 async def copy_output(instance_id: str, stream: asyncio.StreamReader) -> None:
@@ -363,6 +375,7 @@ class Pool:
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
         self._closed: asyncio.Future[None] | None = None
+        self._recheck: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Start reclaiming idle instances (call once, on the loop that will serve)."""
@@ -391,13 +404,35 @@ class Pool:
         except PoolClosed:
             return Outcome("", False, None, 0.0, 0.0, failure="stopped", detail="shutting down")
         queued_ms = (time.monotonic() - queued) * 1000
+        calls: list[Call] = []
         try:
-            return await self._invoke_on(instance, request_id, event, queued_ms)
+            return await self._invoke_on(instance, request_id, event, queued_ms, calls)
         finally:
-            self._release(instance)
+            # The instance is busy until the invocation is over (its work after the
+            # response included), which may be long after the answer went out.
+            if not calls or calls[0].over.done():
+                self._release(instance)
+            else:
+                calls[0].over.add_done_callback(lambda over: self._finished(instance, over))
+
+    def _finished(self, instance: InstanceProcess, over: asyncio.Future[None]) -> None:
+        if not over.cancelled() and isinstance(over.exception(), asyncio.TimeoutError):
+            timeout = self.settings.timeout
+            logger.warning(
+                "%s: invocation timed out after %g s, after its answer: instance killed",
+                instance.id,
+                timeout,
+            )
+            instance.kill()
+        self._release(instance)
 
     async def _invoke_on(
-        self, instance: InstanceProcess, request_id: str, event: bytes, queued_ms: float
+        self,
+        instance: InstanceProcess,
+        request_id: str,
+        event: bytes,
+        queued_ms: float,
+        calls: list[Call],
     ) -> Outcome:
         timeout = self.settings.timeout
         try:
@@ -418,7 +453,9 @@ class Pool:
         init_ms = instance.init_ms if cold else None
         started = time.monotonic()
         try:
-            kind, meta, body = await instance.call(request_id, event, timeout)
+            call = instance.call(request_id, event, timeout)
+            calls.append(call)
+            kind, meta, body = await asyncio.shield(call.answer)
         except asyncio.TimeoutError:
             logger.warning(
                 "%s: invocation timed out after %g s: instance killed", instance.id, timeout
@@ -446,10 +483,11 @@ class Pool:
             instance.id,
             cold,
             init_ms,
-            float(meta),
+            float(meta or 0),
             queued_ms,
             body,
             failure="error" if kind == ERROR else None,
+            stream=call if kind == START else None,
         )
 
     # -- slots ------------------------------------------------------------------------------
@@ -495,13 +533,36 @@ class Pool:
             if best is not None:
                 best.busy += 1
                 return best
-        if self.live_count() >= settings.max_instances:
+        if self.live_count() >= settings.max_instances or (
+            not settings.fresh and self._finishing()
+        ):
             return None
         instance = self._start_instance()
         instance.busy = 1
         if settings.fresh:
             instance.retire = True
         return instance
+
+    def _finishing(self) -> bool:
+        """Whether an instance has just answered everything it runs and is only finishing
+        its invocations: its end (DONE) follows at once unless work after the response
+        runs. A request then waits up to FINISHING_GRACE for it rather than cold-starting
+        another instance, so back-to-back requests find the warm one, as on the platform,
+        where the client's round trip is far longer than that gap."""
+        now = asyncio.get_running_loop().time()
+        for instance in self.instances.values():
+            answered = instance.answered_since()
+            if answered is not None and now - answered < FINISHING_GRACE:
+                if self._recheck is None:
+                    self._recheck = asyncio.get_running_loop().call_later(
+                        FINISHING_GRACE, self._recheck_waiters
+                    )
+                return True
+        return False
+
+    def _recheck_waiters(self) -> None:
+        self._recheck = None
+        self._dispatch()
 
     def _release(self, instance: InstanceProcess) -> None:
         instance.busy -= 1
