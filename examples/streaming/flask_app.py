@@ -2,8 +2,9 @@
 
     faasgi serve examples.streaming.flask_app:handler
 
-The same page and feed as fastapi_app.py, with a generator response and
-`faasgi.after_response` for the work after the response.
+The same page and feed as fastapi_app.py, with a generator response, and Flask's
+`call_on_close` for the work after the response (faasgi runs it once the client has the
+answer; `faasgi.after_response(fn)` would do the same).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import flask
 
-import faasgi
 from examples.streaming.tokens import (
     SSE_HEADERS,
     bounded,
@@ -50,8 +50,9 @@ def create_app() -> flask.Flask:
                 yield event(token(prompt, position))
             yield event(str(number), "done")
 
-        faasgi.after_response(record_after_response, prompt, number)
-        return flask.Response(feed(), mimetype="text/event-stream", headers=SSE_HEADERS)
+        response = flask.Response(feed(), mimetype="text/event-stream", headers=SSE_HEADERS)
+        response.call_on_close(lambda: record_after_response(prompt, number))
+        return response
 
     return app
 

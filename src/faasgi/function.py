@@ -181,7 +181,7 @@ class Handler:
                 raise UnsupportedEvent(f"an event must be a JSON object, got {kind}")
         if "REQUEST_METHOD" in event and callable(context):
             # FC 2.0 calls HTTP functions as handler(environ, start_response).
-            return self._serve_fc_wsgi(event, context)
+            return self._serve_fc_wsgi(event, context, sink)
         # An instance sees one source: try the last one found before asking the detector.
         shape = self._last_shape
         if shape is not None and shape(event):
@@ -251,7 +251,9 @@ class Handler:
         self._detect = self._detector = detector
         return detector(event)
 
-    def _serve_fc_wsgi(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Any:
+    def _serve_fc_wsgi(
+        self, environ: Mapping[str, Any], start_response: Callable[..., Any], sink: Sink
+    ) -> Any:
         from faasgi.events import fc_wsgi  # FC 2.0 only
 
         runner = self._runner or self._ready()
@@ -269,15 +271,15 @@ class Handler:
                 reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, self.instance.init_ms)
-            response = self._sink.buffer(reply)
+            result = sink.fc_wsgi(reply, environ, start_response)
         finally:
             if reply is not None:
                 reply.close(invocation.after_response_budget)
             finish(invocation, runner)
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
-            report(invocation, response.status, self.instance.init_ms)
-        return fc_wsgi.respond(response, start_response)
+            report(invocation, reply.status, self.instance.init_ms)
+        return result
 
 
 def _load(raw: bytes | bytearray | str) -> Event:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from faasgi.http import Reply, Response
@@ -72,6 +73,15 @@ class Sink:
 
     def value(self, result: Any) -> Any:
         return result
+
+    def fc_wsgi(
+        self, reply: Reply, environ: Mapping[str, Any], start_response: Callable[..., Any]
+    ) -> Any:
+        """An HTTP response to FC 2.0's `handler(environ, start_response)` call: buffered,
+        as FC's runtime takes it; `faasgi.custom_runtime` writes (and streams) it itself."""
+        from faasgi.events import fc_wsgi
+
+        return fc_wsgi.respond(self.buffer(reply), start_response)
 
     def buffer(self, reply: Reply) -> Response:
         """The reply as one Response."""
