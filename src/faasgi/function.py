@@ -59,6 +59,7 @@ class Handler:
         server_timing: bool = False,
         raise_app_errors: bool = False,
         invoke_mode: str | None = None,
+        large_responses: str | None = None,
     ) -> None:
         if invoke_mode is not None and invoke_mode not in INVOKE_MODES:
             raise ValueError(f"invoke_mode must be one of {INVOKE_MODES}, not {invoke_mode!r}")
@@ -70,7 +71,7 @@ class Handler:
         self._interface = interface
         self._lifespan = lifespan
         self.base_path = normalise_base_path(base_path)
-        self.codec = BodyCodec(text_types=text_types, binary_types=binary_types)
+        self.codec = BodyCodec(text_types, binary_types, large_responses)
         self.server_timing = server_timing
         self.raise_app_errors = raise_app_errors
         #: How `faasgi.runtime` answers HTTP events; None: FAASGI_INVOKE_MODE decides.
@@ -306,7 +307,8 @@ def serverless(app: App | None = None, /, **options: Any) -> Handler | Callable[
     Usable as `serverless(app, ...)`, `@serverless` and `@serverless(...)`. Options:
     `interface` ("wsgi"/"asgi", detected when omitted), `base_path`, `binary_types`,
     `text_types`, `lifespan` ("auto"/"on"/"off"), `lazy`, `report`, `server_timing`,
-    `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`).
+    `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`),
+    `large_responses` ("s3://bucket/prefix/": store answers over the limit, answer 303).
     """
     if app is None:
         return lambda target: Handler(target, **options)
