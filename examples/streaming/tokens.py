@@ -50,11 +50,6 @@ def event(data: str, name: str | None = None) -> str:
     return f"{head}data: {data}\n\n"
 
 
-def feed_events(prompt: str, count: int) -> list[str]:
-    """The whole feed, what a client reads in the end: one event per token, then `done`."""
-    return [event(token(prompt, n)) for n in range(count)] + [event(str(count), "done")]
-
-
 def pause(seconds: float) -> None:
     time.sleep(seconds)
 
