@@ -1,7 +1,8 @@
-"""examples/streaming/README.md does what it says: its console commands run (`faasgi serve`
-and the custom runtime on free ports instead of 3000 and 9000), each `curl -N` prints what
-the page shows, in pieces that arrive apart; its SAM template is what aws-sam-translator
-turns into a streaming Function URL on faasgi's runtime."""
+"""examples/streaming/README.md and docs/streaming.md do what they say: their console
+commands run (`faasgi serve` and the custom runtime on free ports instead of 3000 and
+9000), each `curl -N` prints what the page shows, in pieces that arrive apart; the
+README's SAM template is what aws-sam-translator turns into a streaming Function URL on
+faasgi's runtime."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from tests.local.test_docs import blocks, commands
 pytestmark = pytest.mark.slow
 
 README = ROOT / "examples" / "streaming" / "README.md"
+DOC = ROOT / "docs" / "streaming.md"
 
 
 def free_port() -> int:
@@ -91,9 +94,10 @@ def servers() -> Iterator[Servers]:
     started.stop()
 
 
-def test_the_readme_s_commands_print_what_it_shows(servers: Servers) -> None:
+@pytest.mark.parametrize("page", [README, DOC], ids=["README", "streaming.md"])
+def test_the_page_s_commands_print_what_it_shows(servers: Servers, page: Path) -> None:
     ran = 0
-    for language, _, text in blocks(README):
+    for language, _, text in blocks(page):
         if language == "console":
             for command, shown in commands(text):
                 servers.run(command, shown)
