@@ -13,7 +13,7 @@ from io import BytesIO
 from types import TracebackType
 from typing import Any
 
-from faasgi.http import Headers, Reply, Request
+from faasgi.http import Reply, Request
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -146,51 +146,73 @@ class WSGIRunner:
         """WSGI has no shutdown protocol; shutdown hooks cover what an app needs."""
 
     def call(self, environ: dict[str, Any]) -> WSGIReply:
-        exchange = _Exchange()
-        result = self.app(environ, exchange.start_response)
-        first = b""
-        iterator: Iterator[bytes] | None = None
+        reply = WSGIReply()
+        result = reply._result = self.app(environ, reply.start_response)
         try:
             iterator = iter(result)
             # PEP 3333: the status may wait until the first non-empty chunk is produced.
             for first in iterator:
                 if first:
+                    reply._first = first
+                    reply._iterator = iterator
                     break
-            else:
-                iterator = None
-            if exchange.status is None:
+            if not reply.status:
                 raise RuntimeError("the WSGI app returned without calling start_response")
         except BaseException:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
             raise
-        exchange.sent = True
-        return WSGIReply(exchange, result, iterator, first)
+        reply.sent = True
+        return reply
 
 
 class WSGIReply(Reply):
-    """A WSGI app's response: the first chunk already produced, the rest pulled on demand."""
+    """A WSGI app's response: `start_response` fills in status and headers; the first
+    chunk is produced before the consumer sees them, the rest as it pulls them."""
 
-    __slots__ = ("_exchange", "_first", "_iterator", "_result")
+    __slots__ = ("_first", "_iterator", "_result", "sent", "written")
 
-    def __init__(
-        self,
-        exchange: _Exchange,
-        result: Iterable[bytes],
-        iterator: Iterator[bytes] | None,
-        first: bytes,
-    ) -> None:
-        self.status = exchange.status  # type: ignore[assignment]  # set: checked by call()
-        self.headers = exchange.headers
+    def __init__(self) -> None:
+        self.status = 0  # set by start_response
+        self.headers = []
         self.omit_body = False
-        self._exchange = exchange
-        self._result: Iterable[bytes] | None = result
-        self._iterator = iterator
-        self._first = first
+        #: Bytes given to the legacy write() callable.
+        self.written: list[bytes] = []
+        #: True once the status and headers went to the consumer.
+        self.sent = False
+        self._result: Iterable[bytes] | None = None
+        self._iterator: Iterator[bytes] | None = None
+        self._first = b""
+
+    def start_response(
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        exc_info: ExcInfo | None = None,
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            if self.sent:
+                # PEP 3333: once the headers are out, re-raise the app's error.
+                raise exc_info[1].with_traceback(exc_info[2])
+            # Nothing has reached the client yet, so an error page may replace whatever the
+            # app started; drop what it wrote so far.
+            self.written.clear()
+            exc_info = None
+        elif self.status:
+            raise AssertionError("start_response called a second time without exc_info")
+        code = status[:3]
+        if not code.isdigit():
+            raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
+        self.status = int(code)
+        names = _RESPONSE_NAMES
+        self.headers = [
+            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
+        ]
+        return self.written.append
 
     def _produce(self) -> Iterator[bytes]:
-        written = self._exchange.written
+        written = self.written
         if written:  # the legacy write() callable, before the iterable's items
             yield from written
             written.clear()
@@ -208,7 +230,7 @@ class WSGIReply(Reply):
 
     def body(self) -> bytes:
         iterator = self._iterator
-        written = self._exchange.written
+        written = self.written
         if written or iterator is None:
             body = b"".join(self._produce())
         else:
@@ -247,42 +269,3 @@ def _response_name(name: str) -> str:
     if len(_RESPONSE_NAMES) < _CACHE_LIMIT:
         _RESPONSE_NAMES[name] = key
     return key
-
-
-class _Exchange:
-    """The state one `start_response` call sets up."""
-
-    __slots__ = ("headers", "sent", "status", "written")
-
-    def __init__(self) -> None:
-        self.status: int | None = None
-        self.headers: Headers = []
-        self.written: list[bytes] = []
-        #: True once the status and headers went to the consumer.
-        self.sent = False
-
-    def start_response(
-        self,
-        status: str,
-        headers: list[tuple[str, str]],
-        exc_info: ExcInfo | None = None,
-    ) -> Callable[[bytes], None]:
-        if exc_info is not None:
-            if self.sent:
-                # PEP 3333: once the headers are out, re-raise the app's error.
-                raise exc_info[1].with_traceback(exc_info[2])
-            # Nothing has reached the client yet, so an error page may replace whatever the
-            # app started; drop what it wrote so far.
-            self.written.clear()
-            exc_info = None
-        elif self.status is not None:
-            raise AssertionError("start_response called a second time without exc_info")
-        code = status[:3]
-        if not code.isdigit():
-            raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
-        self.status = int(code)
-        names = _RESPONSE_NAMES
-        self.headers = [
-            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
-        ]
-        return self.written.append

@@ -32,6 +32,7 @@ SMALL = {
     "bench/bench_coldstart.py": ["--runs", "1"],
     "bench/bench_emulator.py": ["--seconds", "1", "--connections", "4"],
     "bench/bench_store.py": ["--requests", "10"],
+    "bench/bench_runtime.py": ["--invocations", "20"],
     "bench/bench_streaming.py": ["--runs", "1", "--chunks", "5", "--seconds", "0.2"],
 }
 #: What each one's output must hold.
@@ -41,6 +42,7 @@ EXPECTED = {
     "bench/bench_coldstart.py": r"\| flask \| faasgi \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|",
     "bench/bench_emulator.py": r"req/s",
     "bench/bench_store.py": r"load \+ save",
+    "bench/bench_runtime.py": r"\| RESPONSE_STREAM \| [\d.]+ \| [\d.]+ \|",
     "bench/bench_streaming.py": r"\| faasgi serve \| streamed \| [\d.]+ ms \|",
 }
 

@@ -59,6 +59,14 @@ def test_an_error_in_the_handler_posts_the_same_error_body(launch: Any) -> None:
     assert ric[1].kind == ours[1].kind == "response"
 
 
+def test_an_answer_json_cannot_hold_is_a_marshal_error_for_both(launch: Any) -> None:
+    ric, ours = both(launch, "plain.unserialisable", [{}])
+    theirs, mine = ric[0].json(), ours[0].json()
+    assert mine["errorType"] == theirs["errorType"] == "Runtime.MarshalError"
+    assert mine["errorMessage"].startswith("Unable to marshal response: ")
+    assert theirs["errorMessage"].startswith("Unable to marshal response: ")
+
+
 @pytest.mark.parametrize(
     ("handler", "error_type"),
     [

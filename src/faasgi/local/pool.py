@@ -67,6 +67,9 @@ class PoolSettings:
     #: Seconds a request may wait for a free instance before it is throttled (429);
     #: None: as long as `timeout`.
     queue_timeout: float | None = None
+    #: "awslambdaric" or "faasgi": run each instance as that Lambda runtime client against
+    #: its own local Runtime API (faasgi.local.runtime_worker); None: faasgi's own worker.
+    runtime_client: str | None = None
 
 
 @dataclass(slots=True)
@@ -180,21 +183,10 @@ class InstanceProcess:
             **settings.environment,
             "PYTHONUNBUFFERED": "1",
         }
+        command = worker_command(settings, child.fileno())
         try:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "faasgi.local.worker",
-                "--fd",
-                str(child.fileno()),
-                "--handler",
-                settings.handler,
-                "--source",
-                settings.source,
-                "--timeout",
-                str(settings.timeout),
-                "--concurrency",
-                str(settings.concurrency),
+                *command,
                 pass_fds=(child.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
@@ -331,6 +323,16 @@ class InstanceProcess:
                 logger.warning("%s: still running %.1f s after SIGTERM: killed", self.id, grace)
                 self.kill()
         await self.gone.wait()
+
+
+def worker_command(settings: PoolSettings, fd: int) -> list[str]:
+    """The instance process's command line: faasgi's worker, or a runtime client's."""
+    common = ["--fd", str(fd), "--handler", settings.handler, "--timeout", str(settings.timeout)]
+    if settings.runtime_client is not None:
+        module = "faasgi.local.runtime_worker"
+        return [sys.executable, "-m", module, *common, "--client", settings.runtime_client]
+    extra = ["--source", settings.source, "--concurrency", str(settings.concurrency)]
+    return [sys.executable, "-m", "faasgi.local.worker", *common, *extra]
 
 
 async def copy_output(instance_id: str, stream: asyncio.StreamReader) -> None:

@@ -110,6 +110,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a new instance (a cold start) for every request: worst-case scale-out",
     )
     parser.add_argument(
+        "--runtime-client",
+        choices=("awslambdaric", "faasgi"),
+        help="run each instance as this Lambda runtime client (AWS's awslambdaric or "
+        "python -m faasgi.runtime) against its own local Runtime API",
+    )
+    parser.add_argument(
         "--reload", action="store_true", help="new instances when a .py file changes"
     )
     parser.add_argument(
@@ -141,6 +147,8 @@ def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalRe
         )
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if getattr(args, "runtime_client", None) and args.source.startswith("fc"):
+        raise UsageError("--runtime-client runs a Lambda runtime client: use an AWS --source")
     if args.dynamodb and args.no_dynamodb:
         raise UsageError("give --dynamodb URL or --no-dynamodb, not both")
     environment = {}
@@ -177,6 +185,7 @@ def main(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 fresh=args.fresh,
                 environment={**resources.environment, **environment},
+                runtime_client=args.runtime_client,
             )
             asyncio.run(EmulatorRun(settings, resources, listener, args).run())
         finally:

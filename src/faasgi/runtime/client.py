@@ -1,20 +1,25 @@
 """The Lambda Runtime API (2018-06-01), client side: `/next`, `/response` (buffered or
-streamed, with the error trailers), `/error` and `/init/error`, over one persistent HTTP
+streamed, with the error trailers), `/error` and `/init/error`, over one persistent HTTP/1.1
 connection (a streamed response gets its own). Standard library only.
 
 Wire facts: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html (endpoints,
 headers, error body) and https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html
 ("Implementing response streaming in a custom runtime": the mode header, chunked encoding,
 the declared error trailers). Knows nothing about WSGI, ASGI or faasgi's handler.
+
+HTTP is spoken over a plain socket rather than http.client: the Runtime API is a local,
+well-behaved peer, and http.client's header parsing (the email package) costs more per
+invocation than everything else in the loop together. The socket read in `/next` is a
+Python-level call, so a signal handler (SIGTERM) runs while it waits (PEP 475).
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import logging
-from typing import Any
+import socket
+from typing import Any, BinaryIO
 
 logger = logging.getLogger("faasgi.runtime")
 
@@ -26,6 +31,7 @@ RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
 #: prelude, 8 NUL bytes, then the body (aws-lambda-nodejs-runtime-interface-client
 #: src/HttpResponseStream.js; aws-lambda-go events/lambda_function_urls.go).
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+_LINE_LIMIT = 65536
 
 
 class RuntimeAPIError(Exception):
@@ -37,13 +43,74 @@ class NextEvent:
 
     __slots__ = ("body", "headers", "request_id")
 
-    def __init__(self, request_id: str, headers: http.client.HTTPMessage, body: bytes) -> None:
+    def __init__(self, request_id: str, headers: dict[str, str], body: bytes) -> None:
         self.request_id = request_id
+        #: Lower-case names.
         self.headers = headers
         self.body = body
 
     def header(self, name: str) -> str | None:
-        return self.headers.get(name)
+        return self.headers.get(name.lower())
+
+
+class _Wire:
+    """One HTTP/1.1 connection to the Runtime API."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host_header = f"Host: {host}:{port}\r\n".encode("latin-1")
+        # No timeout: /next is a long poll that may wait for minutes (runtimes-api.html).
+        self.sock = socket.create_connection((host, port))
+        # No Nagle: a streamed chunk must leave at once, not wait for the previous one's ACK.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader: BinaryIO = self.sock.makefile("rb")
+
+    def head(self, method: str, path: str, headers: dict[str, str]) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1\r\n".encode("latin-1"), self.host_header]
+        lines.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers.items())
+        return b"".join(lines)
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_answer(self) -> tuple[int, dict[str, str], bytes]:
+        reader = self.reader
+        line = reader.readline(_LINE_LIMIT)
+        if not line:
+            raise ConnectionResetError("the Runtime API closed the connection")
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise RuntimeAPIError(f"not an HTTP status line: {line[:100]!r}")
+        status = int(parts[1])
+        headers: dict[str, str] = {}
+        while True:
+            line = reader.readline(_LINE_LIMIT)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            length = headers.get("content-length", "0")
+            body = reader.read(int(length)) if length.isdigit() else b""
+        return status, headers, body
+
+    def _read_chunked(self) -> bytes:
+        reader = self.reader
+        parts = []
+        while True:
+            size = int(reader.readline(_LINE_LIMIT).split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                break
+            parts.append(reader.read(size))
+            reader.readline(_LINE_LIMIT)
+        while reader.readline(_LINE_LIMIT) not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
 
 
 class RuntimeAPI:
@@ -55,13 +122,9 @@ class RuntimeAPI:
             raise ValueError(f"AWS_LAMBDA_RUNTIME_API must be host:port, not {address!r}")
         self.host = host
         self.port = int(port)
-        self._connection: http.client.HTTPConnection | None = None
+        self._wire: _Wire | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def _connect(self) -> http.client.HTTPConnection:
-        # No timeout: /next is a long poll that may wait for minutes (runtimes-api.html).
-        return http.client.HTTPConnection(self.host, self.port)
 
     def _exchange(
         self,
@@ -69,28 +132,30 @@ class RuntimeAPI:
         path: str,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+    ) -> tuple[int, dict[str, str], bytes]:
+        fields = dict(headers or {})
+        if body is not None:
+            fields["Content-Length"] = str(len(body))
         for attempt in (1, 2):
-            connection = self._connection
-            fresh = connection is None
-            if connection is None:
-                connection = self._connection = self._connect()
+            wire = self._wire
+            fresh = wire is None
+            if wire is None:
+                wire = self._wire = _Wire(self.host, self.port)
             try:
-                connection.request(method, path, body, headers or {})
-                response = connection.getresponse()
-                data = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                wire.send(wire.head(method, path, fields) + b"\r\n" + (body or b""))
+                status, answer_headers, data = wire.read_answer()
+            except (ConnectionResetError, BrokenPipeError):
                 # The server closed the kept-alive connection between two calls: once more
                 # on a new one (never twice: a real failure must surface).
-                connection.close()
-                self._connection = None
+                wire.close()
+                self._wire = None
                 if fresh or attempt == 2:
                     raise
                 continue
-            if response.will_close:
-                connection.close()
-                self._connection = None
-            return response.status, response.headers, data
+            if answer_headers.get("connection", "").lower() == "close":
+                wire.close()
+                self._wire = None
+            return status, answer_headers, data
         raise AssertionError("unreachable")
 
     def _expect(self, status: int, expected: int, what: str, data: bytes) -> None:
@@ -103,7 +168,7 @@ class RuntimeAPI:
     def next(self) -> NextEvent:
         status, headers, body = self._exchange("GET", BASE + "/invocation/next")
         self._expect(status, 200, "GET /invocation/next", body)
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        request_id = headers.get("lambda-runtime-aws-request-id")
         if not request_id:
             raise RuntimeAPIError("GET /invocation/next answered without a request id")
         return NextEvent(request_id, headers, body)
@@ -128,7 +193,8 @@ class RuntimeAPI:
 
     def stream(self, request_id: str, content_type: str) -> Stream:
         """Start a streamed `/response`; write chunks to it, then `finish()` it."""
-        return Stream(self._connect(), f"{BASE}/invocation/{request_id}/response", content_type)
+        path = f"{BASE}/invocation/{request_id}/response"
+        return Stream(_Wire(self.host, self.port), path, content_type)
 
 
 class Stream:
@@ -136,42 +202,42 @@ class Stream:
     each `write` goes out at once as one HTTP chunk; an error after the first byte goes out
     as the trailers announced up front (runtimes-custom.html)."""
 
-    def __init__(
-        self, connection: http.client.HTTPConnection, path: str, content_type: str
-    ) -> None:
-        self._connection = connection
+    def __init__(self, wire: _Wire, path: str, content_type: str) -> None:
+        self._wire = wire
         self.path = path
-        connection.putrequest("POST", path, skip_accept_encoding=True)
-        connection.putheader("Content-Type", content_type)
-        connection.putheader(RESPONSE_MODE, "streaming")
-        connection.putheader("Transfer-Encoding", "chunked")
-        connection.putheader("Trailer", f"{ERROR_TYPE}, {ERROR_BODY}")
-        connection.endheaders()
+        headers = {
+            "Content-Type": content_type,
+            RESPONSE_MODE: "streaming",
+            "Transfer-Encoding": "chunked",
+            "Trailer": f"{ERROR_TYPE}, {ERROR_BODY}",
+        }
+        self._pending = wire.head("POST", path, headers) + b"\r\n"
 
     def write(self, data: bytes) -> None:
         if data:
-            self._connection.send(b"%x\r\n%b\r\n" % (len(data), data))
+            # The request head leaves with the first chunk: one write, not two.
+            self._wire.send(self._pending + b"%x\r\n%b\r\n" % (len(data), data))
+            self._pending = b""
 
     def finish(self, error: dict[str, Any] | None = None) -> None:
         """End the body (with the error trailers when `error` is given) and read Lambda's
         answer; the connection is closed afterwards."""
-        ending = b"0\r\n"
+        ending = self._pending + b"0\r\n"
         if error is not None:
             encoded = base64.b64encode(json.dumps(error).encode("utf-8"))
             error_type = str(error.get("errorType") or "Function.Unknown")
             ending += f"{ERROR_TYPE}: {error_type}\r\n".encode("latin-1")
             ending += f"{ERROR_BODY}: ".encode("ascii") + encoded + b"\r\n"
         try:
-            self._connection.send(ending + b"\r\n")
-            response = self._connection.getresponse()
-            data = response.read()
-            if response.status != 202:
+            self._wire.send(ending + b"\r\n")
+            status, _, data = self._wire.read_answer()
+            if status != 202:
                 text = data[:500].decode("utf-8", "replace")
                 raise RuntimeAPIError(
-                    f"POST {self.path}: the Runtime API answered {response.status}: {text}"
+                    f"POST {self.path}: the Runtime API answered {status}: {text}"
                 )
         finally:
-            self._connection.close()
+            self._wire.close()
 
     def abandon(self) -> None:
-        self._connection.close()
+        self._wire.close()

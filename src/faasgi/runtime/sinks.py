@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from faasgi.http import Reply
 from faasgi.runtime.client import HTTP_INTEGRATION, RuntimeAPI
-from faasgi.runtime.errors import error_body
+from faasgi.runtime.errors import HandlerError, error_body
 from faasgi.sinks import Sink
 
 if TYPE_CHECKING:
@@ -30,10 +30,14 @@ DELIMITER = b"\x00" * 8
 
 def marshal(result: Any) -> tuple[bytes, str]:
     """A handler's return value as awslambdaric posts it: bytes as they are, anything else
-    as JSON (lambda_runtime_marshaller.py)."""
+    as JSON (lambda_runtime_marshaller.py); what JSON cannot hold is a Runtime.MarshalError,
+    as there."""
     if isinstance(result, (bytes, bytearray)):
         return bytes(result), "application/unknown"
-    return json.dumps(result).encode("utf-8"), "application/json"
+    try:
+        return json.dumps(result).encode("utf-8"), "application/json"
+    except (TypeError, ValueError) as error:
+        raise HandlerError("Runtime.MarshalError", f"Unable to marshal response: {error}") from None
 
 
 class RuntimeSink(Sink):

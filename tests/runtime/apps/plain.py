@@ -25,3 +25,7 @@ def handler(event: Any, context: Any) -> Any:
         "identity_id": getattr(context.identity, "cognito_identity_id", None),
         "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
     }
+
+
+def unserialisable(event: Any, context: Any) -> Any:
+    return {"when": object()}
