@@ -171,7 +171,7 @@ def test_event_that_is_not_an_object_is_unsupported(event: Any) -> None:
 
 
 def test_http_shaped_event_of_no_known_source_is_a_400() -> None:
-    answer = serverless(wsgi_app)({"httpMethod": "GET", "path": "/"}, None)
+    answer = serverless(wsgi_app)({"rawPath": "/", "headers": {}}, None)
     assert answer["statusCode"] == 400
 
 

@@ -38,7 +38,7 @@ def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.mark.parametrize(
-    "source", ["aws-http", "aws-rest", "alb", "alb-multi", "lattice", "fc-http"]
+    "source", ["aws-http", "function-url", "aws-rest", "alb", "alb-multi", "lattice", "fc-http"]
 )
 def test_invoke_builds_the_source_s_event(
     module: str, source: str, capsys: pytest.CaptureFixture[str]
@@ -90,6 +90,8 @@ def test_invoke_exits_1_when_the_invocation_raised(
         (["{module}:handler", "GET", "/", "--source", "gcp"], "--source must be one of"),
         (["{module}:handler", "GET", "/", "-H", "no colon"], "'Name: value'"),
         (["{module}:handler", "--event", "missing.json"], "cannot read"),
+        # An HTTP API answers 400 to a lone %25 itself: there is no event to send.
+        (["{module}:handler", "GET", "/100%25"], "aws-http answers 400 Bad Request"),
     ],
 )
 def test_mistakes_exit_2_with_a_message(

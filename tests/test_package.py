@@ -30,8 +30,10 @@ from faasgi.cli import main as cli
 from faasgi.package import configure
 from faasgi.packaging import PackageError, archive, closure, limits, requirements
 from faasgi.packaging.contents import Entry, installed_entries
-from faasgi.packaging.ignore import Ignore, parse, project_files
+from faasgi.packaging.environment import smoke_environment
+from faasgi.packaging.ignore import Ignore, parse
 from faasgi.packaging.install import PipOptions, pip_command
+from faasgi.packaging.project import scan
 from faasgi.packaging.target import Target
 
 LOCAL_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -324,8 +326,130 @@ def test_builtin_exclusions_and_faasgiignore_shape_the_project(tmp_path: Path) -
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     (tmp_path / ".faasgiignore").write_text("notes/*\n!notes/keep.md\n")
-    found = [path for path, _ in project_files(tmp_path, Ignore.for_project(tmp_path))]
+    found = [path for path, _ in scan(tmp_path, Ignore.for_project(tmp_path)).files]
     assert sorted(found) == ["app.py", "notes/keep.md", "pkg/__init__.py", "templates/index.html"]
+
+
+#: What issue 11 found packed; each is left out by default, and reported.
+SECRETS = [
+    ".env",
+    ".env.local",
+    ".env.production",
+    ".envrc",
+    "id_rsa",
+    "deploy/id_ed25519",
+    "server.pem",
+    "server.key",
+    ".aws/credentials",
+    ".ssh/id_ed25519",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    "terraform.tfstate",
+    "terraform.tfstate.backup",
+    "secrets.json",
+    "config/secrets.yaml",
+]
+#: Look alike, hold no secret: packed.
+NOT_SECRETS = [".env.example", "id_rsa.pub", "keys.py", "identity.py", "ssh_tools.py", "envs.py"]
+
+
+def make_files(root: Path, names: list[str], text: str = "x") -> None:
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_secrets_are_left_out_by_default_and_each_is_reported(tmp_path: Path) -> None:
+    make_files(tmp_path, ["app.py", *SECRETS, *NOT_SECRETS])
+    scanned = scan(tmp_path, Ignore.for_project(tmp_path))
+    assert sorted(path for path, _ in scanned.files) == sorted(["app.py", *NOT_SECRETS])
+    reported = {exclusion.path for exclusion in scanned.excluded}
+    # A folder of credentials is reported once, as the folder.
+    expected = {name for name in SECRETS if not name.startswith((".aws/", ".ssh/"))}
+    assert reported == expected | {".aws/", ".ssh/"}
+    assert {exclusion.reason for exclusion in scanned.excluded} == {"secret"}
+
+
+def test_faasgiignore_brings_one_secret_back_on_purpose(tmp_path: Path) -> None:
+    make_files(tmp_path, ["app.py", ".env.production", ".env.local", "certs/ca.pem"])
+    (tmp_path / ".faasgiignore").write_text("!.env.production\n!certs/*.pem\n")
+    scanned = scan(tmp_path, Ignore.for_project(tmp_path))
+    assert sorted(path for path, _ in scanned.files) == [
+        ".env.production",
+        "app.py",
+        "certs/ca.pem",
+    ]
+    assert [exclusion.path for exclusion in scanned.excluded] == [".env.local"]
+
+
+def test_a_symlink_out_of_the_project_is_an_error_naming_it(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    make_files(outside, ["secret.txt"], "the neighbour's secret")
+    project = write_project(tmp_path / "proj")
+    for link, target in (("passwd", "/etc/passwd"), ("borrowed.txt", "../outside/secret.txt")):
+        (project / link).symlink_to(target)
+        with pytest.raises(PackageError, match=rf"^{link} is a symlink to {target}, outside"):
+            scan(project, Ignore.for_project(project))
+        (project / link).unlink()
+    (project / "shared").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(PackageError, match=r"^shared is a symlink to .*outside, outside the"):
+        scan(project, Ignore.for_project(project))
+    # Excluded on purpose: never followed, never an error.
+    (project / ".faasgiignore").write_text("shared\n")
+    assert [path for path, _ in scan(project, Ignore.for_project(project)).files] == ["app.py"]
+
+
+def test_a_symlink_inside_the_project_is_packed_as_its_target_folders_included(
+    tmp_path: Path,
+) -> None:
+    project = write_project(tmp_path / "proj")
+    make_files(project, ["assets/v2/site.css", "assets/v2/img/logo.svg"])
+    (project / "static").symlink_to("assets/v2", target_is_directory=True)
+    (project / "settings.py").symlink_to("app.py")
+    (project / "assets" / "v2" / "loop").symlink_to("..", target_is_directory=True)
+    with pytest.raises(PackageError, match=r"^assets/v2/loop is a symlink to \.\., a folder that"):
+        scan(project, Ignore.for_project(project))
+    (project / "assets" / "v2" / "loop").unlink()
+    scanned = scan(project, Ignore.for_project(project))
+    files = dict(scanned.files)
+    assert sorted(files) == [
+        "app.py",
+        "assets/v2/img/logo.svg",
+        "assets/v2/site.css",
+        "settings.py",
+        "static/img/logo.svg",
+        "static/site.css",
+    ]
+    assert files["settings.py"].read_bytes() == (project / "app.py").read_bytes()
+    # A link to a secret is left out as one, whatever its own name.
+    (project / ".env").write_text("DATABASE_PASSWORD=hunter2")
+    (project / "settings.env").symlink_to(".env")
+    scanned = scan(project, Ignore.for_project(project))
+    assert "settings.env" not in dict(scanned.files)
+    assert [(e.path, e.reason) for e in scanned.excluded] == [
+        (".env", "secret"),
+        ("settings.env", "secret"),
+    ]
+
+
+def test_an_earlier_builds_output_is_left_out_wherever_it_was_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path / "proj")
+    status, _, err = package(
+        project, capsys, "--platform", "aws", "-o", str(project / "artifacts"), "--name", "fn"
+    )
+    assert status == 0, err
+    (project / "old.zip").write_bytes(b"PK")
+    status, out, err = package(project, capsys, "--platform", "aws", "--no-smoke")
+    assert status == 0, err
+    with zipfile.ZipFile(project / "dist" / "proj-aws.zip") as built:
+        names = built.namelist()
+    assert not [name for name in names if name.startswith("artifacts/") or name.endswith(".zip")]
+    assert "  left out (build output, holds fn.manifest.json): artifacts/" in out
+    assert "  left out (build output, *.zip): old.zip" in out
 
 
 # -- what pip leaves behind ------------------------------------------------------------------
@@ -574,7 +698,8 @@ def test_cross_target_binaries_fall_back_to_checking_imports(
     (project / f"fastext.{tag}.so").write_bytes(b"\x7fELF not really")
     status, out, err = package(project, capsys, "--platform", "aws", "--python", OTHER_PYTHON)
     assert status == 0, err
-    assert "smoke test: the 2 top-level imports of app resolve in the package" in out
+    assert "smoke test: the handler could not be run here: it needs fastext" in out
+    assert "the 2 top-level imports of app resolve in the package" in out
     assert "Run faasgi package on a machine like the target" in out
 
     # ... but a dependency that is nowhere in the package still fails the build.
@@ -584,6 +709,198 @@ def test_cross_target_binaries_fall_back_to_checking_imports(
     status, _, err = package(project, capsys, "--platform", "aws", "--python", OTHER_PYTHON)
     assert status == 1
     assert "No module named 'missingdep'" in err
+
+
+#: An app like any Flask app built for another Python: a compiled speedup it cannot load
+#: here (MarkupSafe's `_speedups`), with a pure-Python fallback, then the user's own code.
+CROSS_APP = """\
+import os
+try:
+    from fastext import speedup
+except ImportError:
+    speedup = None
+from faasgi import serverless
+{user_code}
+
+def app(environ, start_response):
+    start_response("{status}", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+handler = serverless(app)
+"""
+
+
+def cross_project(root: Path, user_code: str = "", status: str = "200 OK") -> Path:
+    """A project whose package holds a compiled module for OTHER_PYTHON only."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "app.py").write_text(CROSS_APP.format(user_code=user_code, status=status))
+    tag = "cpython-" + OTHER_PYTHON.replace(".", "") + "-x86_64-linux-gnu"
+    (root / f"fastext.{tag}.so").write_bytes(b"\x7fELF not really")
+    return root
+
+
+def cross_package(
+    root: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    return package(root, capsys, "--platform", "aws", "--python", OTHER_PYTHON, *args)
+
+
+@pytest.mark.slow
+def test_the_users_code_failing_at_import_fails_the_build_when_another_python_stands_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = cross_project(
+        tmp_path / "proj", user_code='DATABASE_URL = os.environ["DATABASE_URL"]'
+    )
+    # This machine's environment is not the function's: the smoke test never sees it.
+    monkeypatch.setenv("DATABASE_URL", "postgres://on-this-laptop-only")
+    status, out, err = cross_package(project, capsys)
+    assert status == 1
+    first = err.splitlines()[0]
+    assert first.startswith(
+        "faasgi package: error: smoke test failed: importing app:handler from the package "
+        "raised KeyError: 'DATABASE_URL'. The smoke test runs with only the environment you "
+        "give it: if the function reads a variable, pass it with -e NAME=VALUE or --env-file"
+    )
+    assert "(the zip was written for inspection, not for upload: " in err
+    assert not out.strip().endswith("proj-aws.zip")
+
+    status, out, err = cross_package(project, capsys, "-e", "DATABASE_URL=postgres://db")
+    assert status == 0, err
+    assert "smoke test: GET / answered 200 in " in out
+    assert f"stood in for python{OTHER_PYTHON} (its compiled modules aside)" in out
+
+
+@pytest.mark.slow
+def test_a_5xx_from_the_users_code_fails_the_build_when_another_python_stands_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = cross_project(tmp_path / "proj", status="500 Internal Server Error")
+    status, _, err = cross_package(project, capsys)
+    assert status == 1
+    assert "smoke test failed: GET / answered 500: 'hello'" in err.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_a_handler_that_needs_a_foreign_compiled_module_is_only_import_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = cross_project(tmp_path / "proj", user_code="import fastext")
+    status, out, err = cross_package(project, capsys)
+    assert status == 0, err
+    assert (
+        "smoke test: the handler could not be run here: it needs fastext, compiled for "
+        f"python{OTHER_PYTHON} on linux/x86_64"
+    ) in out
+    assert "Checked its imports instead: the 3 top-level imports of app resolve" in out
+
+
+@pytest.mark.slow
+def test_a_5xx_logged_with_a_foreign_import_error_is_not_the_users_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A compiled module imported per request: faasgi logs the ImportError and answers
+    500; that names the foreign module, so the run is not a verdict."""
+    project = cross_project(tmp_path / "proj")
+    (project / "app.py").write_text(
+        "from faasgi import serverless\n\n"
+        "def app(environ, start_response):\n"
+        "    import fastext  # needs the target's Python\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'hello']\n\n"
+        "handler = serverless(app)\n"
+    )
+    status, out, err = cross_package(project, capsys)
+    assert status == 0, err
+    assert "smoke test: the handler could not be run here: it needs fastext" in out
+
+
+def test_the_smoke_environment_comes_from_env_files_then_e(tmp_path: Path) -> None:
+    env_file = tmp_path / "smoke.env"
+    env_file.write_text(
+        "# the staging database\n"
+        "DATABASE_URL=postgres://staging\n"
+        "export REGION='eu-west-1'\n"
+        'GREETING="hello, world"\n'
+        "EMPTY=\n"
+        "\n"
+        "MODE=file\n"
+    )
+    assert smoke_environment([str(env_file)], ["MODE=flag", "URL=a=b"]) == {
+        "DATABASE_URL": "postgres://staging",
+        "REGION": "eu-west-1",
+        "GREETING": "hello, world",
+        "EMPTY": "",
+        "MODE": "flag",
+        "URL": "a=b",
+    }
+
+
+@pytest.mark.parametrize(
+    ("files", "pairs", "message"),
+    [
+        ([], ["NOVALUE"], "-e: an environment variable is NAME=VALUE, got 'NOVALUE'"),
+        ([], ["1BAD=x"], "-e: an environment variable is NAME=VALUE, got '1BAD=x'"),
+        (["missing.env"], [], "cannot read missing.env"),
+    ],
+)
+def test_environment_mistakes_exit_2(
+    files: list[str],
+    pairs: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    project = write_project(tmp_path / "proj")
+    args = [arg for file in files for arg in ("--env-file", file)]
+    args += [arg for pair in pairs for arg in ("-e", pair)]
+    status, _, err = package(project, capsys, "--platform", "aws", *args)
+    assert status == 2
+    assert message in err
+
+
+@pytest.mark.slow
+def test_the_env_file_reaches_the_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path / "proj", imports='import os\nos.environ["DATABASE_URL"]')
+    (tmp_path / "smoke.env").write_text("DATABASE_URL=postgres://staging\n")
+    status, out, err = package(
+        project, capsys, "--platform", "aws", "--env-file", str(tmp_path / "smoke.env")
+    )
+    assert status == 0, err
+    assert "smoke test: GET / answered 200" in out
+
+
+@pytest.mark.slow
+def test_the_handler_setting_the_platforms_need_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path / "proj")
+    status, out, err = package(project, capsys, "--platform", "aws", "--no-smoke")
+    assert status == 0, err
+    lines = out.strip().splitlines()
+    assert (
+        lines[-2] == "  handler: app.handler  (Handler in SAM and Lambda, handler in s.yaml and FC)"
+    )
+    status, out, err = (
+        cli(
+            [
+                "package",
+                "app:handler.inner",
+                "--project",
+                str(project),
+                "--platform",
+                "fc",
+                "--no-smoke",
+            ]
+        ),
+        *capsys.readouterr(),
+    )
+    assert status == 0, err
+    assert "handler: Lambda and FC cannot reach app:handler.inner" in out
 
 
 @pytest.mark.slow

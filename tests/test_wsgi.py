@@ -23,7 +23,8 @@ def test_environ_follows_pep_3333() -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"ok"]
 
-    client(app).post(
+    # A Function URL keeps the path as the client sent it: REQUEST_URI can be checked.
+    FaasClient(serverless(app), "function-url").post(
         "/caf%C3%A9?x=%20", content=b"abc", headers=[("X-A", "1")], cookies={"a": "1", "b": "2"}
     )
     assert seen["wsgi.version"] == (1, 0)
@@ -32,6 +33,7 @@ def test_environ_follows_pep_3333() -> None:
     # PATH_INFO is decoded bytes as latin-1 characters (PEP 3333 "bytes as str").
     assert seen["PATH_INFO"] == "/caf\xc3\xa9"
     assert seen["QUERY_STRING"] == "x=%20"
+    assert seen["REQUEST_URI"] == seen["RAW_URI"] == "/caf%C3%A9?x=%20"
     assert seen["CONTENT_LENGTH"] == "3"
     assert seen["wsgi.input"].read() == b"abc"
     assert seen["HTTP_X_A"] == "1"

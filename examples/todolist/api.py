@@ -16,16 +16,14 @@ from datetime import datetime, timezone
 from typing import Any, Final
 
 import faasgi
-from examples.todolist.store import (
+from examples.todolist.errors import InvalidInput, NotJSON, NotLoggedIn, TodoError, TooLarge
+from examples.todolist.store import TodoStore
+from examples.todolist.validation import (
     BODY_LIMIT,
     DEFAULT_PAGE_SIZE,
     PAGE_SIZE_LIMIT,
-    InvalidInput,
-    NotJSON,
-    NotLoggedIn,
-    TodoError,
-    TodoStore,
-    TooLarge,
+    has_lone_surrogate,
+    small_number,
 )
 
 #: Ant Design Pro's authority for a logged-in user and for a visitor.
@@ -88,6 +86,16 @@ def read_json(body: bytes) -> dict[str, Any]:
         raise InvalidInput(f"the body is not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise InvalidInput("the body must be a JSON object")
+    # JSON lets a string hold an unpaired "\ud800" escape (RFC 8259, section 8.2); such a
+    # string is not text (it has no UTF-8 form), so no field may carry one, nor may it be
+    # echoed back (FastAPI encodes its answers as UTF-8).
+    if not body.isascii() or b"\\u" in body:
+        text = json.dumps(value, ensure_ascii=False)
+        if has_lone_surrogate(text):
+            raise InvalidInput(
+                "the body holds a lone surrogate (an unpaired \\ud800-\\udfff escape), "
+                "which is not text"
+            )
     return value
 
 
@@ -120,9 +128,10 @@ def paging(query: Mapping[str, str]) -> tuple[int, int]:
 def _positive(text: str | None, name: str, default: int) -> int:
     if text is None or text == "":
         return default
-    if not text.isdigit() or int(text) < 1 or len(text) > 9:
-        raise InvalidInput(f"{name} must be a positive integer")
-    return int(text)
+    number = small_number(text)
+    if number is None or number < 1:
+        raise InvalidInput(f"{name} must be a positive integer (at most 9 digits)")
+    return number
 
 
 def error_body(error: TodoError) -> dict[str, Any]:

@@ -21,50 +21,49 @@ two copies of the function editing one todo at once never lose a change silently
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import random
-import re
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
+from examples.todolist.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotJSON,
+    NotLoggedIn,
+    TodoError,
+    TooLarge,
+)
+from examples.todolist.passwords import SCRYPT_N, hash_password, verify_password
+from examples.todolist.validation import (
+    BODY_LIMIT,
+    CLOSED,
+    DEFAULT_PAGE_SIZE,
+    DELETE_LIMIT,
+    DESC_LIMIT,
+    DONE,
+    IN_PROGRESS,
+    NAME_LIMIT,
+    PAGE_SIZE_LIMIT,
+    PAUSED,
+    check_desc,
+    check_key,
+    check_keys,
+    check_login_password,
+    check_name,
+    check_new_key,
+    check_password,
+    check_status,
+    check_user_name,
+    check_version,
+)
 from faasgi.state import ConflictError, Delete, Item, Key, Put, Store
 from faasgi.state.store import Write
-
-# -- limits (documented in README.md; the web layers answer 400/413 beyond them) -----------
-
-#: Largest request body the API reads, in bytes.
-BODY_LIMIT: Final = 16 * 1024
-#: Longest todo name and description, in characters.
-NAME_LIMIT: Final = 200
-DESC_LIMIT: Final = 2000
-#: Largest page of the list.
-PAGE_SIZE_LIMIT: Final = 100
-DEFAULT_PAGE_SIZE: Final = 10
-#: Most keys one delete may name.
-DELETE_LIMIT: Final = 100
-#: User names: 1-64 characters, no spaces or control characters.
-USER_NAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,64}")
-PASSWORD_MIN: Final = 6
-PASSWORD_MAX: Final = 1024
-
-#: Todo status: 0 closed, 1 in progress (the default), 2 done, 3 paused.
-CLOSED, IN_PROGRESS, DONE, PAUSED = 0, 1, 2, 3
-STATUSES: Final = (CLOSED, IN_PROGRESS, DONE, PAUSED)
-
-#: scrypt's cost for new passwords: 16 MiB and ~50 ms per hash (OWASP's minimum, n=2^14
-#: with r=8, p=1 is 2^17 of work), which makes guessing from a stolen table slow.
-SCRYPT_N: Final = 2**14
-SCRYPT_R: Final = 8
-SCRYPT_P: Final = 1
-_SALT_BYTES = 16
-_HASH_BYTES = 32
 
 #: Writes that lose to another writer (the count item, mostly) are retried this often.
 WRITE_ATTEMPTS: Final = 12
@@ -75,58 +74,6 @@ _COUNT = "count"
 _PROFILE = "profile"
 
 
-# -- errors: each names the HTTP status the web layers answer with ---------------------------
-
-
-class TodoError(Exception):
-    """A request the todo list refuses; `status` is the HTTP status to answer with and
-    `extra` more fields for the JSON body (`{success: false, message, **extra}`)."""
-
-    status: ClassVar[int] = 400
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
-
-
-class InvalidInput(TodoError):
-    """Malformed JSON, a missing or wrong-typed field, a value out of range."""
-
-    status = 400
-
-
-class NotLoggedIn(TodoError):
-    """No session, or a wrong user name or password."""
-
-    status = 401
-
-
-class NotFound(TodoError):
-    """No todo with that key (for this user: other users' todos do not exist for them)."""
-
-    status = 404
-
-
-class Conflict(TodoError):
-    """The user name is taken, the key exists, or the todo changed since the client read it
-    (or other writers kept winning)."""
-
-    status = 409
-
-
-class TooLarge(TodoError):
-    """The request body is over `BODY_LIMIT`."""
-
-    status = 413
-
-
-class NotJSON(TodoError):
-    """A request body that is not sent as JSON (`Content-Type: application/json`)."""
-
-    status = 415
-
-
 # -- time -----------------------------------------------------------------------------------
 
 
@@ -135,120 +82,6 @@ def iso(moment: datetime) -> str:
     backend sent; fixed width, so it also sorts by time as a string."""
     utc = moment.astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-# -- passwords ------------------------------------------------------------------------------
-
-
-def hash_password(password: str, *, n: int = SCRYPT_N) -> dict[str, Any]:
-    """A new random salt and the scrypt hash of `password`, with the cost parameters, so
-    that raising the cost later still verifies the hashes stored before."""
-    salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _scrypt(password, salt, n, SCRYPT_R, SCRYPT_P)
-    return {
-        "kdf": "scrypt",
-        "n": n,
-        "r": SCRYPT_R,
-        "p": SCRYPT_P,
-        "salt": base64.b64encode(salt).decode("ascii"),
-        "hash": base64.b64encode(digest).decode("ascii"),
-    }
-
-
-def verify_password(password: str, stored: Mapping[str, Any]) -> bool:
-    """Whether `password` matches the stored hash; compared in constant time."""
-    if stored.get("kdf") != "scrypt":
-        return False
-    salt = base64.b64decode(stored["salt"])
-    expected = base64.b64decode(stored["hash"])
-    digest = _scrypt(password, salt, int(stored["n"]), int(stored["r"]), int(stored["p"]))
-    return hmac.compare_digest(digest, expected)
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    # maxmem: scrypt needs 128 * r * n bytes (OpenSSL's default cap is 32 MiB).
-    return hashlib.scrypt(
-        password.encode("utf-8"),
-        salt=salt,
-        n=n,
-        r=r,
-        p=p,
-        maxmem=128 * r * (n + p + 2) + 1024 * 1024,
-        dklen=_HASH_BYTES,
-    )
-
-
-# -- validation -----------------------------------------------------------------------------
-
-
-def check_user_name(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidInput("userName is required (a string)")
-    if not USER_NAME.fullmatch(value):
-        raise InvalidInput("userName must be 1-64 characters without spaces")
-    return value
-
-
-def check_password(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidInput("password is required (a string)")
-    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
-        raise InvalidInput(f"password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters")
-    return value
-
-
-def check_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("name is required (a non-empty string)")
-    if len(value) > NAME_LIMIT:
-        raise InvalidInput(f"name may have at most {NAME_LIMIT} characters")
-    return value.strip()
-
-
-def check_desc(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput("desc must be a string")
-    if len(value) > DESC_LIMIT:
-        raise InvalidInput(f"desc may have at most {DESC_LIMIT} characters")
-    return value
-
-
-def check_status(value: Any) -> int:
-    """0-3, as a number or as a string of one (the original front end sends `"2"`)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if type(value) is not int or value not in STATUSES:  # bool is an int: refused too
-        raise InvalidInput("status must be 0 (closed), 1 (in progress), 2 (done) or 3 (paused)")
-    return value
-
-
-def check_key(value: Any) -> str:
-    """A todo key as a client names it; an unknown one is a 404 later, not a 400."""
-    if not isinstance(value, str) or not value or len(value) > 64:
-        raise InvalidInput("key must be a todo's key (a string)")
-    return value
-
-
-def check_new_key(value: Any) -> str:
-    """A key the client chose for a new todo (retrying a create is then safe): a uuid4."""
-    key = check_key(value)
-    try:
-        parsed = uuid.UUID(key)
-    except ValueError:
-        raise InvalidInput("a new todo's key must be a UUID (version 4)") from None
-    if parsed.version != 4 or str(parsed) != key.lower():
-        raise InvalidInput("a new todo's key must be a UUID (version 4)")
-    return str(parsed)
-
-
-def check_version(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int or value < 1:
-        raise InvalidInput("version must be a positive integer (the todo's version you read)")
-    return value
 
 
 # -- the store ------------------------------------------------------------------------------
@@ -278,9 +111,10 @@ class TodoStore:
         self.scrypt_n = scrypt_n
         self._sleep = sleep
         #: A hash of a random password, checked against when the user does not exist, so a
-        #: login takes as long whether or not the name is registered. Immutable: the one
-        #: kind of thing a copy of a function may keep between invocations.
-        self._decoy: dict[str, Any] | None = None
+        #: login takes as long whether or not the name is registered. Built here, at init:
+        #: built on the first unknown-user login, it made that login hash twice. Immutable:
+        #: the one kind of thing a copy of a function may keep between invocations.
+        self._decoy = hash_password(secrets.token_urlsafe(), n=scrypt_n)
 
     # -- users ------------------------------------------------------------------------------
 
@@ -304,13 +138,9 @@ class TodoStore:
         """The user's name if the password is theirs, else None (also for unknown users,
         after the same work, so timing does not tell which names exist)."""
         name = check_user_name(user_name)
-        if not isinstance(password, str) or not password or len(password) > PASSWORD_MAX:
-            raise InvalidInput("password is required (a string)")
-        secret = password
+        secret = check_login_password(password)
         item = self.store.get(Key("user#" + name, _PROFILE))
         if item is None:
-            if self._decoy is None:
-                self._decoy = hash_password(secrets.token_urlsafe(), n=self.scrypt_n)
             verify_password(secret, self._decoy)
             return None
         return name if verify_password(secret, item.value["password"]) else None
@@ -513,17 +343,6 @@ def _count_write(partition: str, count: Item | None, change: int) -> Put:
         max(0, total + change),
         version=count.version if count is not None else 0,
     )
-
-
-def check_keys(value: Any) -> list[str]:
-    """The keys of a delete: a list of keys (one key alone is taken as a list of one)."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise InvalidInput("key must be a list of todo keys")
-    if len(value) > DELETE_LIMIT:
-        raise InvalidInput(f"one delete may name at most {DELETE_LIMIT} keys")
-    return list(dict.fromkeys(check_key(key) for key in value))
 
 
 def todo_of(item: Item) -> dict[str, Any]:

@@ -660,7 +660,13 @@ class ASGIRunner:
         self.lifespan = Lifespan(app, self.loop, lifespan)
 
     def startup(self) -> None:
-        self.lifespan.startup()
+        try:
+            self.lifespan.startup()
+        except BaseException:
+            # A failed init is retried with a new runner: this one's loop (three file
+            # descriptors) and its pending lifespan task go now, not when the GC finds them.
+            self.loop.close()
+            raise
 
     def shutdown(self) -> None:
         if self.loop.loop.is_closed():

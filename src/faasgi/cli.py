@@ -17,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "invoke": ("faasgi.invoke", "invoke a handler once with one event (a cold start)"),
     "serve": ("faasgi.local.serve", "run the function on localhost the way a FaaS platform does"),
     "check": ("faasgi.local.check", "replay a scenario on warm and fresh instances: find state"),
+    "replay": (
+        "faasgi.local.replay",
+        "replay what faasgi serve --record wrote on a handler; show the first differing answer",
+    ),
     "package": (
         "faasgi.package",
         "build a reproducible deployment zip for AWS Lambda or Alibaba FC",

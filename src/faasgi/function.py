@@ -263,13 +263,17 @@ class Handler:
         token = _current.set(invocation)
         reply: Reply | None = None
         try:
-            request = fc_wsgi.parse(environ, self.base_path)
             try:
-                reply = runner(request, invocation, False)
-            except Exception:
-                reply = self._app_failed(request, invocation)
-            if request.method == "HEAD":
-                reply.omit_body = True
+                request = fc_wsgi.parse(environ, self.base_path)
+            except MalformedEvent as error:
+                reply = FixedReply(plain(400, f"Bad Request: {error}"))
+            else:
+                try:
+                    reply = runner(request, invocation, False)
+                except Exception:
+                    reply = self._app_failed(request, invocation)
+                if request.method == "HEAD":
+                    reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, self.instance.init_ms)
             result = sink.fc_wsgi(reply, environ, start_response)
@@ -286,7 +290,7 @@ class Handler:
 def _load(raw: bytes | bytearray | str) -> Event:
     try:
         event = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: `[[[[...` too deep
         raise UnsupportedEvent(f"the event is not JSON: {error}") from None
     if not isinstance(event, dict):
         raise UnsupportedEvent(f"an event must be a JSON object, got {type(event).__name__}")

@@ -27,8 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         default="aws-http",
-        help="event format for METHOD PATH: aws-http (default), aws-rest, alb, alb-multi, "
-        "lattice, fc-http",
+        help="event format for METHOD PATH: aws-http (default), function-url, aws-rest, alb, "
+        "alb-multi, lattice, fc-http",
     )
     parser.add_argument(
         "-H", "--header", action="append", default=[], help="request header 'Name: value'"
@@ -91,7 +91,7 @@ def _event(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if not args.method or not args.path:
         raise UsageError("give METHOD PATH (e.g. GET /) or --event FILE")
 
-    from faasgi.events import BUILD_NAMES, Stamp, builder
+    from faasgi.events import BUILD_NAMES, Refused, Stamp, builder
     from faasgi.testing import FaasClient
 
     if args.source not in BUILD_NAMES:
@@ -107,4 +107,9 @@ def _event(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     client = FaasClient(handler=None, source=args.source, base_url="https://localhost")
     request = client.build_request(args.method, args.path, headers=headers, content=content)
     _, build = builder(args.source)
-    return build(request, Stamp(time_ms=int(time.time() * 1000))), args.source
+    try:
+        return build(request, Stamp(time_ms=int(time.time() * 1000))), args.source
+    except Refused as refusal:
+        raise UsageError(
+            f"{args.source} answers {refusal} to {args.path!r} itself; the function is not called"
+        ) from None

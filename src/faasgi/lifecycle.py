@@ -185,6 +185,13 @@ on_init = process_hooks.on_init
 on_shutdown = process_hooks.on_shutdown
 
 
+def _stop_quietly(runner: WSGIRunner | ASGIRunner) -> None:
+    try:
+        runner.shutdown()
+    except Exception:
+        logger.exception("shutting down a runner whose init failed")
+
+
 class Instance:
     """One instance of the function: its app, runner, cold flag, init and shutdown.
 
@@ -219,13 +226,18 @@ class Instance:
                 raise AppNotReady("this instance has been shut down")
             started = time.perf_counter()
             _process.start()
+            runner = None
             try:
                 runner = self._build()
                 runner.startup()
                 self.hooks.run_init(runner)
-            except AppNotReady:
-                raise
             except Exception as error:
+                if runner is not None:
+                    # The next invocation builds a new runner: stop this one's lifespan and
+                    # close its loop now (a no-op if its own startup failed and did so).
+                    _stop_quietly(runner)
+                if isinstance(error, AppNotReady):
+                    raise
                 raise AppNotReady(f"instance init failed: {error!r}") from error
             self.init_ms = (time.perf_counter() - started) * 1000
             self.runner = runner

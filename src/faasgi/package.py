@@ -33,13 +33,15 @@ from faasgi.packaging.contents import (
     project_entries,
     vendored_faasgi,
 )
-from faasgi.packaging.ignore import Ignore
+from faasgi.packaging.environment import smoke_environment
+from faasgi.packaging.ignore import IGNORE_FILE, Ignore
 from faasgi.packaging.install import PipOptions, install
 from faasgi.packaging.limits import MB, Limit, check, limits_for, megabytes
+from faasgi.packaging.project import Exclusion, scan
 from faasgi.packaging.requirements import Requirements, find
 from faasgi.packaging.runtime_scripts import runtime_script_entries
 from faasgi.packaging.smoke import run as smoke_test
-from faasgi.packaging.target import ARCHES, DEFAULT_PYTHON, PLATFORMS, Target
+from faasgi.packaging.target import ARCHES, DEFAULT_PYTHON, PLATFORMS, Target, platform_handler
 
 _LARGEST = 10
 _SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
@@ -86,6 +88,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     parser.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the smoke test (repeatable); it sees no other "
+        "variable of this machine",
+    )
+    parser.add_argument(
+        "--env-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="NAME=VALUE lines (# comments) for the smoke test's environment; -e wins",
+    )
+    parser.add_argument(
         "--compile",
         action="store_true",
         help="add reproducible .pyc files (faster cold starts); needs this Python to be the "
@@ -128,6 +146,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         no_index=args.no_index,
     )
     requirements = find(root, args.requirements)
+    environment = smoke_environment(args.env_file, args.env)
 
     print(f"faasgi package: {spec} for {target.runtime} on {_where(target)}", file=out)
     with tempfile.TemporaryDirectory(prefix="faasgi-package-") as scratch:
@@ -138,7 +157,9 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             shown = requirements.origin or "no requirements.txt or pyproject.toml dependencies"
             print(f"  requirements: none ({shown})", file=out)
-        project = project_entries(root, Ignore.for_project(root), skip=[output])
+        scanned = scan(root, Ignore.for_project(root), skip=[output])
+        _report_exclusions(scanned.excluded, out)
+        project = project_entries(scanned.files)
         scripts = runtime_script_entries(target.platform, project)
         entries = combine(project, vendored_faasgi(), scripts, *installed)
         _require_module(spec, entries, root)
@@ -183,7 +204,12 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         try:
             result = smoke_test(
-                zip_path, spec, target, path=args.smoke_path, requirements=requirements.origin
+                zip_path,
+                spec,
+                target,
+                path=args.smoke_path,
+                requirements=requirements.origin,
+                environment=environment,
             )
         except PackageError as error:
             raise PackageError(
@@ -196,8 +222,35 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(line, file=out)
         if result.note:
             print(f"    {result.note}", file=out)
+    _print_handler(spec, out)
     print(f"{built.sha256}  {_shown(zip_path)}", file=out)
     return 0
+
+
+def _print_handler(spec: str, out: TextIO) -> None:
+    handler = platform_handler(spec)
+    if handler is None:
+        module, _, attribute = spec.partition(":")
+        print(
+            f"  handler: Lambda and FC cannot reach {spec} (they take MODULE.ATTRIBUTE, one "
+            f"attribute): add `handler = {attribute}` to {module} and package "
+            f"{module}:handler",
+            file=out,
+        )
+        return
+    print(f"  handler: {handler}  (Handler in SAM and Lambda, handler in s.yaml and FC)", file=out)
+
+
+def _report_exclusions(excluded: Sequence[Exclusion], out: TextIO) -> None:
+    """One line per file or folder left out as a secret or an earlier build's output."""
+    for exclusion in excluded:
+        why = "a secret" if exclusion.reason == "secret" else "build output"
+        print(f"  left out ({why}, {exclusion.because}): {exclusion.path}", file=out)
+    if any(exclusion.reason == "secret" for exclusion in excluded):
+        print(
+            f"    (to pack one on purpose, add !PATTERN to {IGNORE_FILE}; see docs/deploy.md)",
+            file=out,
+        )
 
 
 def _install(

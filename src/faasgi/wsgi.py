@@ -95,7 +95,13 @@ class WSGIRunner:
         environ["REQUEST_METHOD"] = request.method
         environ["SCRIPT_NAME"] = request.root_path.decode("latin-1")
         environ["PATH_INFO"] = request.path.decode("latin-1")
-        environ["QUERY_STRING"] = wsgi_text(request.query_string)
+        query = environ["QUERY_STRING"] = wsgi_text(request.query_string)
+        raw_path = request.raw_path
+        if raw_path is not None:
+            # The request target as the client sent it, where the event keeps it (Apache,
+            # gunicorn and uWSGI set these; REST APIs, Function URLs, ALB and FC do keep it).
+            uri = wsgi_text(raw_path)
+            environ["REQUEST_URI"] = environ["RAW_URI"] = uri + "?" + query if query else uri
         environ["SERVER_NAME"] = server_name
         environ["SERVER_PORT"] = _PORTS.get(server_port) or str(server_port)
         environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version

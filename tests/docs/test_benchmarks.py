@@ -34,6 +34,7 @@ SMALL = {
     "bench/bench_store.py": ["--requests", "10"],
     "bench/bench_runtime.py": ["--invocations", "20"],
     "bench/bench_streaming.py": ["--runs", "1", "--chunks", "5", "--seconds", "0.2"],
+    "bench/bench_template.py": ["--runs", "1", "--seconds", "1"],
 }
 #: What each one's output must hold.
 EXPECTED = {
@@ -44,6 +45,7 @@ EXPECTED = {
     "bench/bench_store.py": r"load \+ save",
     "bench/bench_runtime.py": r"\| RESPONSE_STREAM \| [\d.]+ \| [\d.]+ \|",
     "bench/bench_streaming.py": r"\| faasgi serve \| streamed \| [\d.]+ ms \|",
+    "bench/bench_template.py": r"--template template.yaml +\d+ req/s",
 }
 
 

@@ -118,3 +118,19 @@ def test_status_description_carries_the_reason_phrase() -> None:
     application.add_url_rule("/<path:p>", "t", lambda p: ("no", 418))
     answer = serverless(application)(alb_event(False), None)
     assert answer["statusDescription"] == "418 I'm a Teapot"
+
+
+def test_event_mixing_multi_value_headers_and_a_single_value_query_keeps_its_query(
+    handler: Any,
+) -> None:
+    event = alb_event(True)
+    del event["multiValueQueryStringParameters"]
+    event["queryStringParameters"] = {"q": "a%2Bb", "s": "a+b"}
+    result = json.loads(handler(event, None)["body"])
+    assert result["args"] == [["q", "a+b"], ["s", "a b"]]  # values still encoded, decoded once
+
+
+def test_path_arrives_encoded_and_is_decoded_once(handler: Any) -> None:
+    event = alb_event(False)
+    event["path"] = "/things/100%25/a%2Bb"
+    assert json.loads(handler(event, None)["body"])["path"] == "/things/100%/a+b"

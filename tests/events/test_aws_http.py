@@ -118,11 +118,41 @@ def test_client_address_is_the_source_ip(handler: Any) -> None:
     assert body(handler(v2_event(), None))["remote"] == "198.51.100.9"
 
 
-def test_percent_encoded_path_is_decoded_once_and_raw_path_kept() -> None:
+FUNCTION_URL = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws"
+
+
+def test_function_url_path_is_decoded_once_and_raw_path_kept() -> None:
+    # Function URLs hand rawPath over percent-encoded (captured July 2026).
     handler = serverless(make_starlette_app())
-    seen = body(handler(v2_event("/echo/a%2Fb/%2541"), None))
+    try:
+        seen = body(handler(v2_event("/echo/a%2Fb/%2541", domain=FUNCTION_URL), None))
+    finally:
+        handler.shutdown()
     assert seen["path"] == "/echo/a/b/%41"
     assert seen["raw_path"] == "/echo/a%2Fb/%2541"
+
+
+def test_http_api_path_arrives_decoded_and_is_never_decoded_again() -> None:
+    # An HTTP API hands rawPath over decoded: a client's `%2541` arrives as `%41`, `%25zz`
+    # as `%zz`; decoding again would turn the first into `A`.
+    handler = serverless(make_starlette_app())
+    try:
+        seen = body(handler(v2_event("/echo/space value/%41/%zz/100%"), None))
+    finally:
+        handler.shutdown()
+    assert seen["path"] == "/echo/space value/%41/%zz/100%"
+    assert seen["raw_path"] is None  # what the client sent is not in the event
+
+
+def test_host_header_tells_function_url_when_the_event_has_no_domain_name() -> None:
+    handler = serverless(make_starlette_app())
+    event = v2_event("/echo/a%20b", domain=FUNCTION_URL)
+    del event["requestContext"]["domainName"]
+    try:
+        seen = body(handler(event, None))
+    finally:
+        handler.shutdown()
+    assert seen["path"] == "/echo/a b"
 
 
 def test_several_set_cookie_leave_in_the_cookies_array_and_others_comma_joined() -> None:
@@ -162,11 +192,30 @@ def test_build_event_round_trips_through_parse() -> None:
         "POST", "/a%20b?x=1&x=2", headers=[("X-Test", "v")], cookies={"s": "1"}, content=b"\xff"
     )
     event = aws_http.build_event(request, Stamp(stage="$default"))
+    assert event["rawPath"] == "/a b"  # decoded, as an HTTP API sends it
     parsed = aws_http.parse(event, "")
     assert parsed.path == b"/a b"
-    assert parsed.raw_path == "/a%20b"
+    assert parsed.raw_path is None
     assert parsed.query_string == "x=1&x=2"
     assert parsed.body == b"\xff"
     assert ("x-test", "v") in parsed.headers
     assert ("cookie", "s=1") in parsed.headers
     assert event["queryStringParameters"] == {"x": "1,2"}
+
+
+def test_an_event_without_a_host_header_gets_one_for_its_domain_name() -> None:
+    # AWS sample events (Powertools' apiGatewayProxyV2Event.json) carry no Host; HTTP/1.1
+    # requests always do (RFC 9112 3.2), and apps read it.
+    app = flask.Flask("host")
+
+    @app.get("/")
+    def host() -> Any:
+        return {"host": flask.request.headers.get("Host"), "url": flask.request.url}
+
+    event = v2_event("/", domain="abc123.execute-api.us-east-1.amazonaws.com")
+    del event["headers"]["host"]
+    seen = body(serverless(app)(event, None))
+    assert seen == {
+        "host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "url": "https://abc123.execute-api.us-east-1.amazonaws.com/",
+    }

@@ -62,6 +62,7 @@ def app() -> flask.Flask:
             body=base64.b64encode(flask.request.get_data()).decode(),
             header=flask.request.headers.get("X-Multi"),
             remote=flask.request.remote_addr,
+            request_uri=flask.request.environ.get("REQUEST_URI"),
         )
         response.set_cookie("a", "1")
         response.set_cookie("b", "2")
@@ -144,3 +145,37 @@ def test_single_value_fields_are_used_when_multi_value_ones_are_absent(handler: 
     result = seen(handler(event, None))
     assert result["header"] == "solo"
     assert result["args"] == [["a", "1"]]
+
+
+def test_encoded_path_is_decoded_once_and_the_raw_path_kept(handler: Any) -> None:
+    # Captured July 2026, and LocalStack's snapshot of real AWS: `path` and
+    # `requestContext.path` arrive percent-encoded, as the client sent them.
+    event = rest_event("/items/a%2Fb/space%20value", multi_query={"q": ["a+b"]})
+    result = seen(handler(event, None))
+    assert result["path"] == "/items/a/b/space value"
+    assert result["request_uri"] == "/prod/items/a%2Fb/space%20value?q=a%2Bb"
+
+
+def test_event_without_request_context_is_served_with_defaults(handler: Any) -> None:
+    # Hand-written test events and older tools leave requestContext out.
+    event = {"httpMethod": "GET", "path": "/items/a%20b", "headers": {"Host": "h.example"}}
+    answer = handler(event, None)
+    assert answer["statusCode"] == 200
+    result = seen(answer)
+    assert result["script_root"] == ""
+    assert result["path"] == "/items/a b"
+    assert result["url"] == "https://h.example/items/a%20b"
+
+
+@pytest.mark.parametrize(
+    ("host", "script_root"),
+    [("abc123.execute-api.us-east-1.amazonaws.com", "/prod"), ("api.example.com", "")],
+)
+def test_without_domain_name_and_context_path_the_host_tells_where_the_stage_is(
+    handler: Any, host: str, script_root: str
+) -> None:
+    event = rest_event("/items", domain=host)
+    del event["requestContext"]["domainName"], event["requestContext"]["path"]
+    result = seen(handler(event, None))
+    assert result["script_root"] == script_root  # no stage guessed onto a custom domain
+    assert result["path"] == "/items"

@@ -22,6 +22,7 @@ def app() -> flask.Flask:
         response = flask.jsonify(
             path=flask.request.path,
             host=flask.request.host,
+            host_header=flask.request.headers.get("Host"),
             cookies=flask.request.cookies,
             accept=flask.request.headers.get("accept-encoding"),
             forwarded_tag=flask.request.headers.get("x-forwarded-tag"),
@@ -47,6 +48,8 @@ def test_fixture_with_folded_values(handler: Any, events_dir: Path) -> None:
     assert seen["cookies"] == {"session_id": "8f2c1e9a0b7d", "theme": "dark", "lang": "zh-CN"}
     # No Host header in FC 3.0 events: the host is requestContext.domainName.
     assert seen["host"] == "flask-demo-xqzlvmbnpr.cn-hangzhou.fcapp.run"
+    # ...and it is put back as the Host header every HTTP/1.1 request has (RFC 9112 3.2).
+    assert seen["host_header"] == "flask-demo-xqzlvmbnpr.cn-hangzhou.fcapp.run"
     assert seen["args"] == [["tag", "python,faas"], ["q", "hello world"], ["empty", ""]]
     assert seen["forwarded_tag"] == "alpha,beta"
 
@@ -84,3 +87,10 @@ def test_bytes_that_are_not_json_are_an_unsupported_event(handler: Any) -> None:
 
     with pytest.raises(UnsupportedEvent, match="not JSON"):
         handler(b"\x00not json", None)
+
+
+def test_deeply_nested_json_is_an_unsupported_event_not_a_recursion_error(handler: Any) -> None:
+    from faasgi import UnsupportedEvent
+
+    with pytest.raises(UnsupportedEvent, match="not JSON"):
+        handler(b"[" * 100_000, None)

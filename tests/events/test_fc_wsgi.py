@@ -71,3 +71,22 @@ def test_asgi_app_serves_fc2_too() -> None:
         assert response.json()["args"] == [["x", "1"]]
     finally:
         handler.shutdown()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda environ: environ.pop("wsgi.input"), id="no-wsgi-input"),
+        pytest.param(lambda environ: environ.update(CONTENT_LENGTH=3), id="int-content-length"),
+        pytest.param(lambda environ: environ.update(PATH_INFO="/\u2713"), id="non-latin-1"),
+        pytest.param(lambda environ: environ.update(REQUEST_METHOD=None), id="no-method"),
+    ],
+)
+def test_malformed_environ_is_a_400_not_a_crash(damage: Any) -> None:
+    handler = serverless(flask_app())
+    environ = fc_wsgi_environ(FaasClient(handler, "fc-wsgi").build_request("GET", "/x"), None)
+    damage(environ)
+    started: list[str] = []
+    body = b"".join(handler(environ, lambda status, headers, exc=None: started.append(status)))
+    assert started == ["400 Bad Request"]
+    assert body.startswith(b"Bad Request:")

@@ -38,10 +38,11 @@ def _documented_request(event: dict[str, Any]) -> dict[str, Any]:
             "args": args,
             "body": _body(event.get("body"), event.get("isBase64Encoded")),
         }
-    if "http" in context:  # HTTP API 2.0 / Function URL
+    if "http" in context:  # HTTP API 2.0 (rawPath decoded) / Function URL (rawPath encoded)
+        function_url = ".lambda-url." in context.get("domainName", "")
         return {
             "method": context["http"]["method"],
-            "path": unquote(event["rawPath"]),
+            "path": unquote(event["rawPath"]) if function_url else event["rawPath"],
             "args": parse_qsl(event.get("rawQueryString", ""), keep_blank_values=True),
             "body": _body(event.get("body"), event.get("isBase64Encoded")),
         }
@@ -58,7 +59,7 @@ def _documented_request(event: dict[str, Any]) -> dict[str, Any]:
             "args": args,
             "body": _body(event.get("body"), event.get("isBase64Encoded")),
         }
-    if "httpMethod" in event:  # REST API 1.0: decoded path, stage in requestContext.path
+    if "httpMethod" in event:  # REST API 1.0: encoded path, stage in requestContext.path
         multi = event.get("multiValueQueryStringParameters")
         if multi:
             args = [(k, v) for k, vs in multi.items() for v in vs]
@@ -67,7 +68,7 @@ def _documented_request(event: dict[str, Any]) -> dict[str, Any]:
         full_path = context.get("path") or event["path"]
         return {
             "method": event["httpMethod"],
-            "path": full_path if full_path.endswith(event["path"]) else event["path"],
+            "path": unquote(full_path if full_path.endswith(event["path"]) else event["path"]),
             "args": args,
             "body": _body(event.get("body"), event.get("isBase64Encoded")),
         }

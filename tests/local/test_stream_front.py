@@ -11,6 +11,7 @@ from faasgi.local.calls import Call
 from faasgi.local.frames import CHUNK, DONE, END, START
 from faasgi.local.gateway import Gateway
 from faasgi.local.pool import Outcome
+from faasgi.local.streamed import forward as forward_stream
 from faasgi.local.streamed import head_response
 
 
@@ -46,14 +47,12 @@ def forward(chunks: list[bytes], limit: int | None) -> tuple[bool, list[Any], Ou
         call = Call()
         call.feed(START, b"", b'{"statusCode":200,"headers":{}}')
         outcome = Outcome("i-1", False, None, 0.0, 0.0, b"{}", stream=call)
-        gateway = Gateway(Never())
-        gateway.stream_limit = limit
         sent: list[Any] = []
 
         async def send(message: Any) -> None:
             sent.append(message)
 
-        forwarding = asyncio.ensure_future(gateway._forward(outcome, send, False))
+        forwarding = asyncio.ensure_future(forward_stream(outcome, send, False, limit))
         for chunk in chunks:
             call.feed(CHUNK, b"", chunk)
             await asyncio.sleep(0)

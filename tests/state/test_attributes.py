@@ -68,3 +68,22 @@ def test_attributes_faasgi_never_writes_are_refused(attribute: Any) -> None:
 )
 def test_item_size_follows_the_dynamodb_rules(item: Any, size: int) -> None:
     assert item_size(item) == size
+
+
+def test_an_item_is_sized_by_its_names_and_values_as_the_developer_guide_adds_them() -> None:
+    """The worked rule of "DynamoDB item sizes and formats": every attribute name and map
+    key counts its UTF-8 bytes next to its value's."""
+    item = {
+        "pk": {"S": "user#ż"},  # 2 + 7
+        "version": {"N": "12"},  # 7 + (1 + 1)
+        "value": {"M": {"tags": {"L": [{"S": "a"}, {"BOOL": True}]}, "": {"NULL": True}}},
+    }
+    value = 3 + (4 + (3 + (1 + 1) + (1 + 1)) + 1) + (0 + 1 + 1)
+    assert item_size(item) == (2 + 7) + (7 + 2) + (5 + value)
+
+
+def test_a_lone_surrogate_is_refused_as_not_json_rather_than_failing_to_encode() -> None:
+    from faasgi.state import NotJSON
+
+    with pytest.raises(NotJSON, match="lone surrogate"):
+        to_attribute({"desc": "ok \ud800"})

@@ -187,3 +187,21 @@ def test_a_transaction_dynamodb_refuses_for_size_names_the_large_write(
         store.transact([Put(Key("p", "small"), "x"), Put(large, "x" * 410_000)])
 
     assert raised.value.key == large
+
+
+def test_a_write_moto_refuses_for_its_size_leaves_nothing_that_blocks_the_key(
+    store: DynamoDBStore,
+) -> None:
+    """moto counts a 38-digit number as 38 bytes (DynamoDB: 20) and refuses above 405,000
+    bytes, after it has stored the key: the store must not take that key for an item."""
+    numbers = [12345678901234567890123456789012345678] * 12_000  # ~252 KB by AWS's rule
+
+    with pytest.raises(ItemTooLarge):
+        store.put(KEY, numbers)
+
+    assert store.get(KEY) is None
+    assert store.query(KEY.partition).items == []
+    assert store.touch(KEY, ttl=60) is False
+    created = store.put(KEY, "small", version=0)
+    assert (created.version, store.get(KEY).value) == (1, "small")  # type: ignore[union-attr]
+    assert store.update(KEY, lambda value: value + "er").value == "smaller"  # type: ignore[union-attr]

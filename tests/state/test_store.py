@@ -217,8 +217,28 @@ def test_any_json_value_reads_back_identically(store: Store, value: Any) -> None
         ({1: "int key"}, "value"),
         ({"big": 10**38}, "value['big']"),
         (object(), "value"),
+        # What json.loads makes of "\ud800": a str with no UTF-8 form.
+        ({"name": "a\ud800b"}, "value['name']"),
+        ({"n": ["\udfff"]}, "value['n'][0]"),
+        ({"\ud800": 1}, "value"),
+        # A map key is an attribute name, and DynamoDB refuses an empty one.
+        ({"": 1}, "value"),
+        ({"a": {"": None}}, "value['a']"),
     ],
-    ids=["datetime", "set", "nan", "infinity", "int-key", "39-digit-int", "object"],
+    ids=[
+        "datetime",
+        "set",
+        "nan",
+        "infinity",
+        "int-key",
+        "39-digit-int",
+        "object",
+        "lone-surrogate",
+        "lone-surrogate-in-list",
+        "lone-surrogate-key",
+        "empty-key",
+        "nested-empty-key",
+    ],
 )
 def test_a_value_that_is_not_json_is_refused_naming_where(
     store: Store, value: Any, where: str
@@ -228,6 +248,14 @@ def test_a_value_that_is_not_json_is_refused_naming_where(
 
     assert str(raised.value).startswith(where + " ")
     assert store.get(KEY) is None
+
+
+@pytest.mark.parametrize("part", ["partition", "sort"])
+def test_a_key_with_a_lone_surrogate_is_refused_with_a_clear_error(part: str) -> None:
+    parts = {"partition": "p", "sort": "s", part: "user#\ud800"}
+
+    with pytest.raises(ValueError, match=f"key's {part} must be text with a UTF-8 form"):
+        Key(**parts)
 
 
 def test_an_item_over_400_kb_is_refused_with_a_clear_error(store: Store) -> None:

@@ -47,9 +47,20 @@ DYNAMODB_COMBINATIONS = [
     pytest.param(("flask", "aws-http", "dynamodb"), id="flask-aws-http-dynamodb", marks=SLOW),
     pytest.param(("fastapi", "fc-http", "dynamodb"), id="fastapi-fc-http-dynamodb", marks=SLOW),
 ]
+#: The todo list's deployment templates, run by `faasgi serve --template` (the Flask app).
+TEMPLATES = {
+    "serve-sam": "adapters/aws-lambda/template.yaml",
+    "serve-s-yaml": "adapters/alibaba-fc/s.yaml",
+}
 SERVED_COMBINATIONS = [
-    pytest.param((framework, "serve", "dynamodb"), id=f"{framework}-faasgi-serve", marks=SLOW)
-    for framework in FRAMEWORKS
+    *(
+        pytest.param((framework, "serve", "dynamodb"), id=f"{framework}-faasgi-serve", marks=SLOW)
+        for framework in FRAMEWORKS
+    ),
+    *(
+        pytest.param(("flask", name, "dynamodb"), id=f"flask-faasgi-{name}", marks=SLOW)
+        for name in TEMPLATES
+    ),
 ]
 COMBINATIONS = [
     *(
@@ -124,7 +135,7 @@ class Deployment:
         return handler
 
     def client(self, source: str = "aws-http", handler: Handler | None = None) -> FaasClient:
-        if source == "serve":
+        if source.startswith("serve"):
             return ServedClient(self.url)
         return FaasClient(handler or self.copy(), source)
 
@@ -214,6 +225,8 @@ def deployment(
     made = make_deployment(framework, backend)
     if source == "serve":
         made.url = request.getfixturevalue("served_functions")[framework]
+    elif source in TEMPLATES:
+        made.url = request.getfixturevalue("served_templates")[source]
     return made
 
 
@@ -247,6 +260,43 @@ def served_functions(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
     }
     try:
         yield {framework: emulator.start() for framework, emulator in emulators.items()}
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def served_templates(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
+    """The todo list's SAM template and s.yaml behind `faasgi serve --template`, on the
+    run's tables, configured as a deployed function."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("FAASGI_", "TODO_", "SESSION_"))
+    }
+    environment["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), *sys.path])
+    emulators = {
+        name: Emulator(
+            f"--template={REPOSITORY / path}",
+            "--invoke-port",
+            "0",
+            "--dynamodb",
+            dynamodb_tables.endpoint_url,
+            "-e",
+            f"TODO_TABLE={dynamodb_tables.todos}",
+            "-e",
+            f"SESSION_TABLE={dynamodb_tables.sessions}",
+            "-e",
+            f"FAASGI_SESSION_SECRET={SECRET}",
+            "-e",
+            "FAASGI_LOCAL=0",
+            cwd=str(REPOSITORY),
+            env=environment,
+        )
+        for name, path in TEMPLATES.items()
+    }
+    try:
+        yield {name: emulator.start() for name, emulator in emulators.items()}
     finally:
         for emulator in emulators.values():
             emulator.stop()

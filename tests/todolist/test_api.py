@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from examples.todolist.store import BODY_LIMIT, DESC_LIMIT, NAME_LIMIT, PAGE_SIZE_LIMIT
+from examples.todolist.validation import BODY_LIMIT, DESC_LIMIT, NAME_LIMIT, PAGE_SIZE_LIMIT
 from faasgi.testing import FaasClient
 
 from .conftest import (
@@ -380,6 +380,9 @@ BAD_TODO_REQUESTS = [
     pytest.param("PUT", {"key": "EXISTING", "status": True}, 400, id="status-boolean"),
     pytest.param("PUT", {"key": "EXISTING", "status": 2.5}, 400, id="status-fraction"),
     pytest.param("PUT", {"key": "EXISTING", "status": None}, 400, id="status-null"),
+    # str.isdigit() passes these; int() refuses them.
+    pytest.param("PUT", {"key": "EXISTING", "status": "\u00b2"}, 400, id="status-superscript"),
+    pytest.param("PUT", {"key": "EXISTING", "status": "1" * 4301}, 400, id="status-4301-digits"),
     pytest.param("PUT", {"key": "EXISTING", "name": ""}, 400, id="update-to-empty-name"),
     pytest.param("PUT", {"key": "EXISTING", "version": "1"}, 400, id="version-as-string"),
     pytest.param("DELETE", {}, 400, id="delete-without-key"),
@@ -486,7 +489,13 @@ def test_a_body_just_under_the_limit_is_read(client: FaasClient) -> None:
         {"current": "-1"},
         {"current": "two"},
         {"pageSize": "1.5"},
+        # str.isdigit() passes these; int() refuses them (superscripts; over 4,300 digits).
+        {"current": "\u00b2"},
+        {"pageSize": "\u00b3"},
+        {"current": "1" * 4301},
+        {"pageSize": "9" * 4301},
     ],
+    ids=repr,
 )
 def test_bad_paging_is_a_400(client: FaasClient, query: dict[str, str]) -> None:
     log_in(client, "wendy")
@@ -511,3 +520,43 @@ def test_bad_paging_is_a_400(client: FaasClient, query: dict[str, str]) -> None:
 )
 def test_bad_user_requests_are_a_400(client: FaasClient, path: str, body: dict[str, Any]) -> None:
     assert_refused(client.post(path, json=body), 400)
+
+
+#: `\ud800` escapes, as a client sends them (httpx cannot encode such a str to send it).
+LONE_SURROGATE = "a\\ud800b"
+KNOWN_KEY = "EXISTING"
+
+
+@edge
+@pytest.mark.parametrize(
+    ("method", "path", "template"),
+    [
+        ("POST", "/api/rule", '{"name": "%s"}'),
+        ("POST", "/api/rule", '{"name": "ok", "desc": "%s"}'),
+        ("PUT", "/api/rule", '{"key": "EXISTING", "name": "%s"}'),
+        ("PUT", "/api/rule", '{"key": "EXISTING", "desc": "%s"}'),
+        ("PUT", "/api/rule", '{"key": "%s", "name": "x"}'),
+        ("DELETE", "/api/rule", '{"key": ["%s"]}'),
+        ("POST", "/api/register", '{"userName": "%s", "password": "long enough"}'),
+        ("POST", "/api/register", '{"userName": "lone", "password": "long %s enough"}'),
+        ("POST", "/api/login/account", '{"userName": "%s", "password": "long enough"}'),
+        ("POST", "/api/login/account", '{"userName": "lone", "password": "long %s enough"}'),
+        (
+            "POST",
+            "/api/login/account",
+            '{"userName": "lone", "password": "p4ssw0rd!", "type": "%s"}',
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.startswith("{") else None,
+)
+def test_a_lone_surrogate_in_any_field_is_a_400(
+    client: FaasClient, method: str, path: str, template: str
+) -> None:
+    log_in(client, "ursula")
+    existing = add(client, "existing")
+    raw = (template % LONE_SURROGATE).replace("EXISTING", existing["key"])
+    answer = client.request(
+        method, path, content=raw.encode(), headers={"content-type": "application/json"}
+    )
+    assert "surrogate" in assert_refused(answer, 400)["message"]
+    assert listing(client)["data"] == [existing]  # nothing changed

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from examples.todolist import store as todolist_store
+from examples.todolist import passwords, validation
 from examples.todolist.store import (
     DONE,
     Conflict,
@@ -88,13 +88,13 @@ def test_a_hash_made_at_another_cost_still_verifies() -> None:
 
 def test_passwords_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
     compared: list[tuple[bytes, bytes]] = []
-    real = todolist_store.hmac.compare_digest
+    real = passwords.hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(todolist_store.hmac, "compare_digest", spy)
+    monkeypatch.setattr(passwords.hmac, "compare_digest", spy)
     assert verify_password("abcdef", hash_password("abcdef", n=FAST))
     assert len(compared) == 1
 
@@ -114,18 +114,37 @@ def test_an_unknown_user_costs_the_same_scrypt_run(
     """Otherwise a login's timing tells which user names exist."""
     todos.register("known", "password1", NOW)
     runs: list[int] = []
-    real = todolist_store._scrypt
+    real = passwords._scrypt
 
     def counting(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
         runs.append(n)
         return real(password, salt, n, r, p)
 
-    monkeypatch.setattr(todolist_store, "_scrypt", counting)
+    monkeypatch.setattr(passwords, "_scrypt", counting)
     assert todos.authenticate("known", "password1") == "known"
     known = list(runs)
     runs.clear()
     assert todos.authenticate("unknown", "password1") is None
-    assert runs[-1:] == known  # one verification, at the same cost
+    # One verification, at the same cost: the decoy hash was built at init, not by the
+    # first unknown-user login (which then ran scrypt twice, measurably slower).
+    assert runs == known == [FAST]
+
+
+def test_the_decoy_hash_is_built_at_init(
+    memory: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[int] = []
+    real = passwords._scrypt
+
+    def counting(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+        runs.append(n)
+        return real(password, salt, n, r, p)
+
+    monkeypatch.setattr(passwords, "_scrypt", counting)
+    todos = TodoStore(memory, scrypt_n=FAST)
+    assert runs == [FAST]  # at init
+    assert todos.authenticate("nobody", "password1") is None
+    assert runs == [FAST, FAST]  # the first unknown-user login: one run
 
 
 def test_user_names_are_taken_once(todos: TodoStore) -> None:
@@ -270,10 +289,33 @@ def test_concurrent_creates_and_deletes_keep_the_count_exact(todos: TodoStore) -
 
 @pytest.mark.parametrize(("status", "expected"), [(0, 0), (3, 3), ("2", 2), (" 1 ", 1), ("0", 0)])
 def test_status_may_be_a_number_or_its_string(status: Any, expected: int) -> None:
-    assert todolist_store.check_status(status) == expected
+    assert validation.check_status(status) == expected
 
 
-@pytest.mark.parametrize("status", [4, -1, "4", "02x", "", True, False, 1.0, None, [2]])
+@pytest.mark.parametrize(
+    "status",
+    [4, -1, "4", "02x", "", True, False, 1.0, None, [2], "\u00b2", "\u0663", "1" * 4301],
+)
 def test_anything_else_is_not_a_status(status: Any) -> None:
     with pytest.raises(InvalidInput):
-        todolist_store.check_status(status)
+        validation.check_status(status)
+
+
+@pytest.mark.parametrize(
+    ("field", "call"),
+    [
+        ("name", lambda todos: todos.create("olga", "a\ud800", "", NOW)),
+        ("desc", lambda todos: todos.create("olga", "ok", "\udfff", NOW)),
+        ("userName", lambda todos: todos.register("\ud800", "password1", NOW)),
+        ("password", lambda todos: todos.register("olga2", "pass\ud800word", NOW)),
+        ("userName", lambda todos: todos.authenticate("\ud800", "password1")),
+        ("password", lambda todos: todos.authenticate("olga", "pass\ud800word")),
+        ("key", lambda todos: todos.update("olga", "\ud800", {"name": "x"}, NOW)),
+        ("key", lambda todos: todos.delete("olga", ["\ud800"])),
+    ],
+)
+def test_a_lone_surrogate_is_invalid_input_naming_the_field(
+    todos: TodoStore, field: str, call: Any
+) -> None:
+    with pytest.raises(InvalidInput, match=f"^{field} holds a lone surrogate"):
+        call(todos)

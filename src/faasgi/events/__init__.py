@@ -24,6 +24,29 @@ if TYPE_CHECKING:
 Event = Mapping[str, Any]
 
 
+class Refused(Exception):
+    """The platform answers a request itself and never invokes the function.
+
+    Raised by an event builder, so the emulator and the test client give the platform's
+    answer from one place: API Gateway HTTP APIs answer 400 to a path whose `%25` leaves a
+    `%` that starts no escape once decoded (captured July 2026; see docs/platforms.md).
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.message = message
+
+    def response(self) -> Response:
+        """The answer the client gets: API Gateway's `{"message": ...}` JSON error body."""
+        import json
+
+        from faasgi.http import Response
+
+        body = json.dumps({"message": self.message}).encode("utf-8")
+        return Response(self.status, [("content-type", "application/json")], body)
+
+
 class Stamp:
     """What a platform adds to a request when it builds an event: who, when, where."""
 
@@ -90,11 +113,12 @@ def _alb(event: Event) -> bool:
 
 
 def _aws_rest(event: Event) -> bool:
+    # No requestContext at all is still a REST event: hand-written test events and older
+    # tools leave it out, and the platform would never be stricter than its own format.
     context = event.get("requestContext")
     return (
         "httpMethod" in event
-        and context.__class__ is dict
-        and "elb" not in context
+        and (context is None or (context.__class__ is dict and "elb" not in context))
         and "methodArn" not in event
     )
 
@@ -167,14 +191,28 @@ if TYPE_CHECKING:
     EventBuilder = Callable[[Request, Stamp], dict[str, Any]]
 
 #: The event shapes `faasgi invoke`, `faasgi serve` and the test client can produce.
-BUILD_NAMES = ("aws-http", "aws-rest", "alb", "alb-multi", "lattice", "fc-http")
+BUILD_NAMES = (
+    "aws-http",
+    "function-url",
+    "aws-rest",
+    "alb",
+    "alb-multi",
+    "lattice",
+    "fc-http",
+)
 
 
 def builder(name: str) -> tuple[Source, EventBuilder]:
-    """(source, event builder) for a name in BUILD_NAMES."""
+    """(source, event builder) for a name in BUILD_NAMES.
+
+    A builder raises `Refused` for a request the platform answers without the function.
+    """
     if name == "alb-multi":
         alb = import_module("faasgi.events.aws_alb")
         return alb, partial(alb.build_event, multi_value=True)
+    if name == "function-url":
+        http = import_module("faasgi.events.aws_http")
+        return http, partial(http.build_event, function_url=True)
     if name not in BUILD_NAMES:
         raise KeyError(f"unknown event source {name!r}; one of {', '.join(BUILD_NAMES)}")
     source = source_named(name)

@@ -1,10 +1,11 @@
 """Application Load Balancer target-group events, single- and multi-value header modes:
 event -> Request, Response -> platform dict. Knows nothing about WSGI or ASGI.
 
-ALB hands the path and query string over still percent-encoded (mangum #178 double-encoded
-them), so both are passed on untouched. The answer uses the header mode the request came in:
-ALB rejects `multiValueHeaders` when the target group has the mode off, and ignores
-`headers` when it is on.
+ALB hands the path and the query values over still percent-encoded, as the client sent them
+(captured July 2026: `a%2Bb` stays, `a+b` still means a space; mangum #178 double-encoded
+them), so the path is decoded once and the query passed on untouched. The answer uses the
+header mode the request came in: ALB rejects `multiValueHeaders` when the target group has
+the mode off, and ignores `headers` when it is on.
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ def parse(event: Event, base_path: str) -> Request:
     raw_path = event.get("path") or "/"
     if not isinstance(method, str) or not isinstance(raw_path, str):
         raise MalformedEvent("'httpMethod' and 'path' must be strings")
-    multi = "multiValueHeaders" in event
-    if multi:
+    if "multiValueHeaders" in event:
         headers = multi_value_headers(event["multiValueHeaders"])
-        query = _raw_query(event.get("multiValueQueryStringParameters"))
     else:
         headers = single_value_headers(event.get("headers"))
-        query = _raw_query(event.get("queryStringParameters"))
+    # ALB sends the multi-value pair or the single-value pair; a hand-made event that mixes
+    # them (multi-value headers, single-value query) still keeps its query.
+    query = _raw_query(
+        event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+    )
     root, rest = split_root(raw_path, base_path)
     scheme, server = origin(headers, "http", None)
     return Request(

@@ -1,8 +1,12 @@
 """API Gateway HTTP API (payload 2.0) and Lambda Function URLs: event -> Request,
 Response -> platform dict. Knows nothing about WSGI or ASGI.
 
-`rawPath` and `rawQueryString` are used as they came; request cookies arrive in a `cookies`
-array and response cookies leave in one; other repeated response headers are comma-joined.
+The two share the payload but not the path (captured July 2026, docs/platforms.md): an HTTP
+API hands over `rawPath` already decoded (twice), so it is used as it is and never decoded
+again; a Function URL hands it over percent-encoded, so it is decoded once and kept as the
+raw path. A Function URL is told by its domain (`<id>.lambda-url.<region>.on.aws`).
+`rawQueryString` is used as it came; request cookies arrive in a `cookies` array and
+response cookies leave in one; other repeated response headers are comma-joined.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from urllib.parse import parse_qsl
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
-from faasgi.events import Event, Stamp
+from faasgi.events import Event, Refused, Stamp
 from faasgi.events.fields import (
     answer_body,
     decode_body,
     decoded,
     event_body,
+    first_header,
+    http_api_path,
     http_version,
     origin,
     single_value_headers,
@@ -39,36 +45,39 @@ def parse(event: Event, base_path: str) -> Request:
     if not isinstance(raw_path, str):
         raise MalformedEvent("'rawPath' must be a string")
 
+    headers = single_value_headers(event.get("headers"))
+    domain = context.get("domainName")
+    if domain is None:  # a hand-written event: the Host header tells the domain
+        domain = first_header(headers, "host") or ""
     # A named stage on the execute-api domain is part of rawPath ("/dev/hello"); on a
     # custom domain or the "$default" stage it is not (serverless-wsgi and Zappa get
     # "/$default" and doubled stages here).
     root, rest = "", raw_path
     stage = context.get("stage")
-    if (
-        stage
-        and stage != "$default"
-        and ".execute-api." in (context.get("domainName") or ".execute-api.")
-    ):
+    if stage and stage != "$default" and ".execute-api." in domain:
         root, rest = split_root(raw_path, "/" + stage)
     if base_path:
         mount, rest = split_root(rest, base_path)
         root += mount
 
-    headers = single_value_headers(event.get("headers"))
     cookies = event.get("cookies")
     if cookies:
         _merge_cookies(headers, cookies)
-    scheme, server = origin(headers, "https", context.get("domainName"))
+    scheme, server = origin(headers, "https", domain or None)
     source_ip = http.get("sourceIp")
     query = event.get("rawQueryString") or ""
+    if ".lambda-url." in domain:  # Function URL: encoded as the client sent it
+        path, root_path, kept = decoded(rest), decoded(root), raw_path
+    else:  # HTTP API: decoded already; what the client sent is lost
+        path, root_path, kept = rest.encode("utf-8"), root.encode("utf-8"), None
     return Request(
         http["method"],
-        decoded(rest),
+        path,
         query if query.__class__ is str else str(query),
         headers,
         decode_body(event.get("body"), event.get("isBase64Encoded")),
-        decoded(root) if root else b"",
-        raw_path,
+        root_path,
+        kept,
         scheme,
         server,
         (source_ip, 0) if source_ip else None,
@@ -109,8 +118,12 @@ def render(response: Response, event: Event, codec: BodyCodec) -> dict[str, Any]
     return result
 
 
-def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
-    """The event API Gateway builds for this request (what `faasgi serve` sends)."""
+def build_event(request: Request, stamp: Stamp, *, function_url: bool = False) -> dict[str, Any]:
+    """The event an HTTP API (or with `function_url`, a Function URL) builds for this
+    request: `rawPath` decoded the HTTP API's way, or kept encoded by a Function URL.
+
+    Raises `Refused` where the HTTP API answers 400 itself (see `http_api_path`).
+    """
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers:
@@ -121,32 +134,42 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
         else:
             headers[name] = value
     raw_path = request.raw_path if request.raw_path is not None else "/"
-    stage_prefix = "" if stamp.stage == "$default" else "/" + stamp.stage
     host = headers.get("host", request.server[0])
+    stage = "$default" if function_url else stamp.stage  # Function URLs have no stages
+    stage_prefix = "" if stage == "$default" else "/" + stage
+    if function_url:
+        path = raw_path
+        domain = "local.lambda-url.us-east-1.on.aws"
+    else:
+        sent_path = http_api_path(raw_path)
+        if sent_path is None:
+            raise Refused(400, "Bad Request")
+        path = stage_prefix + sent_path
+        domain = host
     body = request.body
     text_body, is_base64 = event_body(body)
     query = request.query_string
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": stage_prefix + raw_path,
+        "rawPath": path,
         "rawQueryString": query,
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
-            "domainName": host,
-            "domainPrefix": host.split(".", 1)[0],
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
             "http": {
                 "method": request.method,
-                "path": stage_prefix + decoded(raw_path).decode("utf-8", "replace"),
+                "path": path,
                 "protocol": "HTTP/" + request.http_version,
                 "sourceIp": request.client[0] if request.client else stamp.source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
             "requestId": stamp.request_id,
             "routeKey": "$default",
-            "stage": stamp.stage,
+            "stage": stage,
             "time": _clf_time(stamp.time_ms),
             "timeEpoch": stamp.time_ms,
         },

@@ -1,8 +1,11 @@
 """API Gateway REST API (payload format 1.0, also HTTP APIs set to 1.0): event -> Request,
 Response -> platform dict. Knows nothing about WSGI or ASGI.
 
-The event's `path` is already decoded and lacks the stage; `requestContext.path` has it, so
-the stage (or any mapping prefix) becomes the root path. Repeated query keys come from
+`path` and `requestContext.path` arrive percent-encoded, exactly as the client sent them
+(captured July 2026; LocalStack's snapshot of real AWS: `test%2Balias@gmail.com` stays), so
+they are decoded once here and kept as the raw path. `path` lacks the stage that
+`requestContext.path` has: the stage (or any mapping prefix) becomes the root path. Query
+values arrive decoded and are re-encoded. Repeated query keys come from
 `multiValueQueryStringParameters`, repeated headers from `multiValueHeaders`, and every
 response header leaves in `multiValueHeaders` so several Set-Cookie survive.
 """
@@ -20,8 +23,8 @@ from faasgi.events.fields import (
     answer_body,
     decode_body,
     decoded,
-    encoded,
     event_body,
+    first_header,
     http_version,
     multi_value_headers,
     origin,
@@ -32,36 +35,42 @@ from faasgi.http import Headers, Request, Response
 
 NAME = "aws-rest"
 
+_NO_CONTEXT: dict[str, Any] = {}
+
 
 def parse(event: Event, base_path: str) -> Request:
     method = event["httpMethod"]
     path = event.get("path") or "/"
     if not isinstance(path, str) or not isinstance(method, str):
         raise MalformedEvent("'httpMethod' and 'path' must be strings")
-    context = event.get("requestContext") or {}
-
-    root = _stage_prefix(path, context)
-    rest = path
-    if base_path:
-        mount, rest = split_root(rest, base_path)
-        root += mount
+    # Hand-written events may have no requestContext: serve them with defaults.
+    context = event.get("requestContext") or _NO_CONTEXT
 
     if "multiValueHeaders" in event:
         headers = multi_value_headers(event["multiValueHeaders"])
     else:
         headers = single_value_headers(event.get("headers"))
-    scheme, server = origin(headers, "https", context.get("domainName"))
-    identity = context.get("identity") or {}
+    domain = context.get("domainName")
+    if domain is None:  # a hand-written event: the Host header tells the domain
+        domain = first_header(headers, "host")
+
+    root = _stage_prefix(path, context, domain)
+    rest = path
+    if base_path:
+        mount, rest = split_root(rest, base_path)
+        root += mount
+
+    scheme, server = origin(headers, "https", domain)
+    identity = context.get("identity") or _NO_CONTEXT
     source_ip = identity.get("sourceIp")
-    full = root + rest if root else path
     return Request(
         method,
-        rest.encode("utf-8"),
+        decoded(rest),
         _query_string(event),
         headers,
         decode_body(event.get("body"), event.get("isBase64Encoded")),
-        root.encode("utf-8"),
-        encoded(full),
+        decoded(root) if root else b"",
+        root + rest,
         scheme,
         server,
         (source_ip, 0) if source_ip else None,
@@ -69,16 +78,27 @@ def parse(event: Event, base_path: str) -> Request:
     )
 
 
-def _stage_prefix(path: str, context: Any) -> str:
-    """The part of the URL path in front of `path`: `/{stage}` on the execute-api domain."""
+def _stage_prefix(path: str, context: Any, domain: str | None) -> str:
+    """The part of the URL path in front of `path`: `/{stage}` on the execute-api domain.
+
+    `requestContext.path` is the whole URL path, so whatever it has in front of `path` is
+    the prefix. Without it, the stage is in the URL only on the execute-api domain, told
+    from a custom domain by `domainName` or else the Host header; never guessed.
+    """
     full = context.get("path")
     if isinstance(full, str) and len(full) > len(path) and full.endswith(path):
         prefix = full[: len(full) - len(path)].rstrip("/")
         if prefix:
             return prefix
     stage = context.get("stage")
-    domain = context.get("domainName") or ".execute-api."
-    if isinstance(stage, str) and stage and stage != "$default" and ".execute-api." in domain:
+    if (
+        isinstance(stage, str)
+        and stage
+        and stage != "$default"
+        and isinstance(domain, str)
+        and ".execute-api." in domain
+        and not (isinstance(full, str) and full == path)
+    ):
         # `path` never carries the stage on the default endpoint.
         return "/" + stage
     return ""
@@ -125,8 +145,8 @@ def build_event(request: Request, stamp: Stamp) -> dict[str, Any]:
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers:
         multi_headers.setdefault(name, []).append(value)
-    raw_path = request.raw_path if request.raw_path is not None else "/"
-    full = decoded(raw_path).decode("utf-8", "replace")
+    # Both paths stay percent-encoded as the client sent them (see the module docstring).
+    full = request.raw_path if request.raw_path is not None else "/"
     stage = "prod" if stamp.stage == "$default" else stamp.stage
     # On the execute-api domain the URL starts with the stage and `path` lacks it; a
     # request without it stands for a custom domain, where `path` is the whole path.

@@ -4,9 +4,11 @@ Response -> platform dict. Knows nothing about WSGI or ASGI.
 FC 3.0 loses information before the function sees it: header names are Go-canonical,
 repeated headers and query values are folded into one comma-joined string, there is no raw
 query string and no Host header. What can be recovered is: the host comes from
-`requestContext.domainName`, cookies are split on `;` and `,` (cookie values cannot hold a
-comma, RFC 6265 4.1.1), the path is decoded from `rawPath` once. A folded query value
-(`?tag=a&tag=b` arrives as `"a,b"`) stays one value: `?tag=a,b` looks the same.
+`requestContext.domainName` (and is put back as the Host header), cookies are split on `;`
+and `,` (cookie values cannot hold a comma, RFC 6265 4.1.1), the path is decoded once from
+`rawPath` (percent-encoded as the client sent it; `requestContext.http.path` is a decoded
+copy). A folded query value (`?tag=a&tag=b` arrives as `"a,b"`) stays one value: `?tag=a,b`
+looks the same.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def parse(event: Event, base_path: str) -> Request:
             headers[index] = (name, "; ".join(c for c in crumbs if c))
     parameters = event.get("queryParameters")
     root, rest = split_root(raw_path, base_path)
-    # The real event has no Host header: Go's net/http moves Host out of the map.
+    # The real event has no Host header (Go's net/http moves Host out of the map): `origin`
+    # adds one for `requestContext.domainName`.
     scheme, server = origin(headers, "https", context.get("domainName"))
     source_ip = http.get("sourceIp")
     return Request(

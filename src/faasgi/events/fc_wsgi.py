@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from faasgi.errors import MalformedEvent
 from faasgi.events.fields import origin, split_root
 from faasgi.http import Headers, Request, Response, reason_phrase
 from faasgi.wsgi import header_text, wsgi_text
@@ -28,6 +29,18 @@ def matches(environ: Mapping[str, Any]) -> bool:
 
 
 def parse(environ: Mapping[str, Any], base_path: str) -> Request:
+    """The request in an FC 2.0 environ; MalformedEvent for an environ PEP 3333 would refuse
+    (no `wsgi.input`, a non-text `CONTENT_LENGTH`, a `PATH_INFO` that is not latin-1)."""
+    try:
+        return _parse(environ, base_path)
+    except MalformedEvent:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        # UnicodeError is a ValueError: a PATH_INFO that is not latin-1 text lands here.
+        raise MalformedEvent(f"malformed FC 2.0 environ: {error!r}") from None
+
+
+def _parse(environ: Mapping[str, Any], base_path: str) -> Request:
     headers: Headers = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -37,8 +50,18 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
         elif key in _SPECIAL and value:
             headers.append((_SPECIAL[key], header_text(str(value))))
     length = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
+    if not isinstance(length, str):
+        raise MalformedEvent(f"CONTENT_LENGTH must be a string, got {type(length).__name__}")
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        raise MalformedEvent("the environ has no 'wsgi.input'")
     body = stream.read(int(length)) if length.isdigit() else stream.read()
+    if not isinstance(body, bytes):
+        raise MalformedEvent("'wsgi.input' must give bytes")
+    method = environ["REQUEST_METHOD"]
+    query = environ.get("QUERY_STRING", "")
+    if not isinstance(method, str) or not isinstance(query, str):
+        raise MalformedEvent("REQUEST_METHOD and QUERY_STRING must be strings")
     script_name = environ.get("SCRIPT_NAME", "")
     path = environ.get("PATH_INFO", "") or "/"
     fc_base = (environ.get("HTTP_X_FC_BASE_PATH") or "").rstrip("/")
@@ -55,9 +78,9 @@ def parse(environ: Mapping[str, Any], base_path: str) -> Request:
     remote = environ.get("REMOTE_ADDR")
     protocol = environ.get("SERVER_PROTOCOL", "HTTP/1.1")
     return Request(
-        method=environ["REQUEST_METHOD"],
+        method=method,
         path=path.encode("latin-1"),
-        query_string=environ.get("QUERY_STRING", ""),
+        query_string=query,
         headers=headers,
         body=body,
         root_path=root.encode("latin-1"),

@@ -10,13 +10,10 @@ import re
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from faasgi.errors import MalformedEvent
 from faasgi.http import Headers
-
-#: Characters left unescaped when a decoded path must be turned back into a raw one.
-_PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
 
 def event_body(body: bytes) -> tuple[str, bool]:
@@ -145,6 +142,11 @@ def origin(
     is the Host header, else the platform's domain name; the port comes from Host, else the
     first X-Forwarded-Port entry (mangum PR #304: int() of the whole list fails), else the
     scheme's default. Results are memoised: the same few origins repeat.
+
+    A request without a Host header (FC 3.0 never sends one) gets one for the platform's
+    domain name, added to `headers` here, where the scan for it is already done: every
+    HTTP/1.1 request has one (RFC 9112 3.2) and apps read it (Django's ALLOWED_HOSTS and
+    CSRF origin checks, virtual hosts).
     """
     host = proto = port = None
     for key, value in headers:
@@ -162,6 +164,10 @@ def origin(
         found = _origin(host, proto, port, default_scheme, fallback_host)
         if len(_ORIGINS) < _ORIGINS_LIMIT:
             _ORIGINS[cache_key] = found
+    if host is None and fallback_host:
+        scheme, (name, number) = found
+        default = number == (443 if scheme == "https" else 80)
+        headers.append(("host", name if default else f"{name}:{number}"))
     return found
 
 
@@ -207,21 +213,32 @@ def split_root(raw_path: str, root: str) -> tuple[str, str]:
 
 
 def decoded(raw: str) -> bytes:
-    """Percent-decode a raw path once, to bytes."""
+    """Percent-decode a raw path once, to bytes (a `%` that starts no escape stays as is)."""
     if "%" not in raw:
         return raw.encode("utf-8")
     return unquote_to_bytes(raw)
 
 
-#: Anything in a path that percent-encoding would change.
-_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/!$&'()*+,;=:@\-._~]")
+#: A `%` not followed by two hex digits: no escape.
+_LONE_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
-def encoded(path: str) -> str:
-    """Percent-encode a decoded path: the best guess at the raw path a platform did not keep."""
-    if _NEEDS_QUOTING.search(path) is None:
-        return path  # the usual path is already its own encoding
-    return quote(path, safe=_PATH_SAFE)
+def http_api_path(raw: str) -> str | None:
+    """The `rawPath` an API Gateway HTTP API hands the function for a client's raw path;
+    None where the HTTP API answers 400 itself.
+
+    Captured from a live HTTP API (July 2026, docs/platforms.md): the path is decoded
+    (`space%20value` -> `space value`), then cut at a decoded `?` (`%3F`), then decoded a
+    second time (`%252F` -> `/`, `%253F` -> `?`); a `%` the first pass leaves that starts no
+    escape (`%25` alone) is refused with a 400. What follows a cut `?` is dropped, and bytes
+    that are not UTF-8 become U+FFFD: the capture does not show either, so these are guesses.
+    """
+    if "%" not in raw:
+        return raw
+    once = unquote_to_bytes(raw).split(b"?", 1)[0]
+    if b"%" in once and _LONE_PERCENT.search(once) is not None:
+        return None
+    return unquote_to_bytes(once).decode("utf-8", "replace")
 
 
 #: "HTTP/1.1" -> "1.1"; the few protocol strings platforms send, looked up, not sliced.

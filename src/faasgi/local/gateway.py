@@ -17,12 +17,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from faasgi.errors import MalformedEvent
-from faasgi.events import Stamp, builder
+from faasgi.events import Refused, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Request, Response
-from faasgi.local.calls import StreamBroken
 from faasgi.local.pool import Outcome
-from faasgi.local.streamed import STREAM_LIMITS, head_response
+from faasgi.local.streamed import STREAM_LIMITS, forward, head_response
 
 logger = logging.getLogger("faasgi.local.gateway")
 
@@ -82,7 +81,7 @@ class Gateway:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         if outcome.stream is None:
             await send({"type": "http.response.body", "body": response.body})
-        elif not await self._forward(outcome, send, request.method == "HEAD"):
+        elif not await forward(outcome, send, request.method == "HEAD", self.stream_limit):
             # The status is out: the only way left to say "broken" is to end the connection
             # without the body's end (the client sees an incomplete response).
             logger.warning("%s", log_line(request, response.status, outcome, started))
@@ -90,14 +89,26 @@ class Gateway:
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s", log_line(request, response.status, outcome, started))
 
-    async def handle(self, request: Request) -> tuple[Response, Outcome]:
-        """Invoke the function for one request; the HTTP response the client gets."""
+    async def handle(
+        self, request: Request, adjust: Callable[[dict[str, Any]], None] | None = None
+    ) -> tuple[Response, Outcome]:
+        """Invoke the function for one request; the HTTP response the client gets.
+
+        `adjust` completes the event before it is sent (a template's route key, path
+        parameters and authorizer context)."""
         request_id = str(uuid.uuid4())
         client = request.client[0] if request.client else "127.0.0.1"
         stamp = Stamp(request_id, int(time.time() * 1000), client, self.stage)
-        event = self.build_event(request, stamp)
-        outcome = await self.invoker.invoke(request_id, json.dumps(event).encode("utf-8"))
-        response = self.decode(outcome)
+        try:
+            event = self.build_event(request, stamp)
+        except Refused as refusal:  # the platform answers without invoking the function
+            outcome = Outcome(instance="", cold=False, init_ms=None, duration_ms=0.0, queued_ms=0.0)
+            response = refusal.response()
+        else:
+            if adjust is not None:
+                adjust(event)
+            outcome = await self.invoker.invoke(request_id, json.dumps(event).encode("utf-8"))
+            response = self.decode(outcome)
         if request.method == "HEAD":
             response.body = b""
         headers = [(n, v) for n, v in response.headers if n not in _HOP_BY_HOP]
@@ -127,30 +138,6 @@ class Gateway:
         status, message = _FAILURES[outcome.failure]
         body = json.dumps({"message": message}).encode("utf-8")
         return Response(status, [("content-type", "application/json")], body)
-
-    async def _forward(self, outcome: Outcome, send: Send, head_only: bool) -> bool:
-        """Each chunk of a streamed answer to the client as it arrives; False when the
-        stream broke (the outcome then says why)."""
-        assert outcome.stream is not None
-        limit = self.stream_limit
-        sent = 0
-        try:
-            async for chunk in outcome.stream.chunks():
-                sent += len(chunk)
-                if limit is not None and sent > limit:
-                    outcome.stream.discard()
-                    outcome.failure = "too-large"
-                    outcome.detail = f"the streamed answer passed its limit of {limit:,} bytes"
-                    return False
-                if not head_only:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except StreamBroken as error:
-            outcome.failure, outcome.detail = error.kind, error.detail
-            return False
-        finally:
-            outcome.duration_ms = outcome.stream.duration_ms or outcome.duration_ms
-        await send({"type": "http.response.body", "body": b""})
-        return True
 
 
 def request_from_scope(scope: Scope, body: bytes) -> Request:

@@ -70,6 +70,10 @@ class PoolSettings:
     #: "awslambdaric" or "faasgi": run each instance as that Lambda runtime client against
     #: its own local Runtime API (faasgi.local.runtime_worker); None: faasgi's own worker.
     runtime_client: str | None = None
+    #: The folder instances run in (Lambda's /var/task, FC's /code); None: the current one.
+    working_directory: str | None = None
+    #: More `faasgi.local.worker` options (FC lifecycle hooks).
+    worker_arguments: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -188,6 +192,7 @@ class InstanceProcess:
             self.process = await asyncio.create_subprocess_exec(
                 *command,
                 pass_fds=(child.fileno(),),
+                cwd=settings.working_directory,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
@@ -332,6 +337,7 @@ def worker_command(settings: PoolSettings, fd: int) -> list[str]:
         module = "faasgi.local.runtime_worker"
         return [sys.executable, "-m", module, *common, "--client", settings.runtime_client]
     extra = ["--source", settings.source, "--concurrency", str(settings.concurrency)]
+    extra += settings.worker_arguments
     return [sys.executable, "-m", "faasgi.local.worker", *common, *extra]
 
 

@@ -29,7 +29,8 @@ logger = logging.getLogger("faasgi.local.serve")
 
 #: What each event source stands for, in the platform's words.
 SOURCES = {
-    "aws-http": "API Gateway HTTP API (payload 2.0) / Lambda Function URL",
+    "aws-http": "API Gateway HTTP API (payload 2.0)",
+    "function-url": "Lambda Function URL (payload 2.0, path kept encoded)",
     "aws-rest": "API Gateway REST API (proxy integration)",
     "alb": "Application Load Balancer",
     "alb-multi": "Application Load Balancer, multi-value headers",
@@ -43,9 +44,13 @@ assert set(SOURCES) == set(BUILD_NAMES)
 DRAIN_SECONDS = 3.0
 
 
-def add_function_options(parser: argparse.ArgumentParser) -> None:
-    """Options `serve` and `check` share: what to run, its environment and DynamoDB."""
-    parser.add_argument("handler", help="MODULE:HANDLER, e.g. app:handler")
+def add_function_options(parser: argparse.ArgumentParser, *, template: bool = False) -> None:
+    """Options `serve` and `check` share: what to run, its environment and DynamoDB
+    (`template`: the handler may be left out for `--template FILE`)."""
+    if template:
+        parser.add_argument("handler", nargs="?", help="MODULE:HANDLER, e.g. app:handler")
+    else:
+        parser.add_argument("handler", help="MODULE:HANDLER, e.g. app:handler")
     parser.add_argument(
         "--source",
         default="aws-http",
@@ -89,7 +94,10 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_function_options(parser)
+    from faasgi.local.template.run import add_options
+
+    add_function_options(parser, template=True)
+    add_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=3000, help="port (default 3000; 0: any)")
     parser.add_argument(
@@ -167,6 +175,12 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--keep-alive must not be negative")
     if args.max_instances < 1:
         raise UsageError("--max-instances must be at least 1")
+    if getattr(args, "template", None):
+        from faasgi.local.template.run import main as serve_template
+
+        return serve_template(args)
+    if not args.handler:
+        raise UsageError("give MODULE:HANDLER (e.g. app:handler) or --template FILE")
     environment, resources = function_settings(args)
     with _logging():
         try:
@@ -248,7 +262,18 @@ class EmulatorRun:
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
 
-        server = self._server = _server(Gateway(self.pool, self.settings.source))
+        invoker: Any = self.pool
+        if getattr(self.args, "record", None):
+            from faasgi.local.record import Recorder, RecordingInvoker
+
+            invoker = RecordingInvoker(
+                self.pool,
+                Recorder(self.args.record),
+                self.args.handler,
+                self.args.handler,
+                self.settings.source,
+            )
+        server = self._server = _server(Gateway(invoker, self.settings.source))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._on_signal)

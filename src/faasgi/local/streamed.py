@@ -16,8 +16,14 @@ FC documents no limit on a web function's answer, so none is enforced there.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from faasgi.http import Headers, Response
+from faasgi.local.calls import StreamBroken
+from faasgi.local.pool import Outcome
+
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 MiB = 1024 * 1024
 
@@ -45,4 +51,42 @@ def head_response(head: bytes) -> Response:
     return Response(status, headers)
 
 
-__all__ = ["STREAM_LIMITS", "head_response"]
+async def forward(outcome: Outcome, send: Send, head_only: bool, limit: int | None) -> bool:
+    """Each chunk of a streamed answer to the client (ASGI `send`) as it arrives, then
+    the body's end; False, without the end, when the stream broke or passed `limit` bytes
+    (the outcome then says why)."""
+    assert outcome.stream is not None
+    sent = 0
+    try:
+        async for chunk in outcome.stream.chunks():
+            sent += len(chunk)
+            if limit is not None and sent > limit:
+                outcome.stream.discard()
+                outcome.failure = "too-large"
+                outcome.detail = f"the streamed answer passed its limit of {limit:,} bytes"
+                return False
+            if not head_only:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except StreamBroken as error:
+        outcome.failure, outcome.detail = error.kind, error.detail
+        return False
+    finally:
+        outcome.duration_ms = outcome.stream.duration_ms or outcome.duration_ms
+    await send({"type": "http.response.body", "body": b""})
+    return True
+
+
+async def collect(outcome: Outcome) -> bytes:
+    """A streamed answer's whole body, for those who need it whole (`faasgi check`); what
+    arrived when it broke."""
+    assert outcome.stream is not None
+    chunks: list[bytes] = []
+    try:
+        async for chunk in outcome.stream.chunks():
+            chunks.append(chunk)  # noqa: PERF401 - a comprehension would lose them on a break
+    except StreamBroken as error:
+        outcome.failure, outcome.detail = error.kind, error.detail
+    return b"".join(chunks)
+
+
+__all__ = ["STREAM_LIMITS", "collect", "forward", "head_response"]

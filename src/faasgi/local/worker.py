@@ -59,10 +59,10 @@ class Runtime:
         # FC 3.0 hands Python handlers the event as bytes of JSON; Lambda's runtime parses it.
         self.fc = source.startswith("fc")
         self.timeout = timeout
-        from faasgi.local.answers import sink_factory  # after READY: not init time
-
-        #: A faasgi handler answers through a sink, which may stream (`faasgi.local.answers`).
-        self.sink_for = sink_factory(handler)
+        #: A faasgi handler answers through a sink, which may stream (`faasgi.local.answers`);
+        #: made at the first invocation, so that its imports are not counted as init time.
+        self.sink_for: Callable[[Callable[[int, bytes, bytes], None], float], Any] | None = None
+        self._sinks_ready = False
 
     def context(self, request_id: str) -> Any:
         from faasgi.contexts import FCContext, LambdaContext
@@ -76,6 +76,11 @@ class Runtime:
         END) goes out as soon as it is ready, then DONE once the work after it has run."""
         started = time.perf_counter()
         answered = False
+        if not self._sinks_ready:
+            from faasgi.local.answers import sink_factory
+
+            self.sink_for = sink_factory(self.handler)
+            self._sinks_ready = True
         try:
             event = body if self.fc else json.loads(body)
             context = self.context(meta.decode("ascii"))
@@ -157,6 +162,20 @@ def _sender(link: Link, call_id: int) -> Callable[[int, bytes, bytes], None]:
     return send
 
 
+def _on_sigterm_call(pre_stop: Callable[..., Any], runtime: Runtime) -> None:
+    """FC calls an instance's preStop hook before it stops the instance; the emulator stops
+    instances with SIGTERM, so the hook runs then, and the instance exits after it."""
+
+    def stop(signum: int, frame: Any) -> None:
+        try:
+            pre_stop(runtime.context("pre-stop"))
+        except Exception:
+            traceback.print_exc()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -166,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="aws-http")
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--initializer", help="FC initializer hook, MODULE:FUNCTION")
+    parser.add_argument("--pre-stop", help="FC preStop hook, MODULE:FUNCTION")
     args = parser.parse_args(argv)
 
     # Ctrl-C in a terminal reaches the whole process group; the emulator decides when an
@@ -178,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
 
         handler = load_handler(args.handler)
         tables = declared_tables(sys.modules[args.handler.partition(":")[0]])
+        runtime = Runtime(handler, args.source, args.timeout)
+        if args.initializer:  # FC runs it once per instance, before the first invocation
+            load_handler(args.initializer)(runtime.context("initializer"))
+        if args.pre_stop:
+            _on_sigterm_call(load_handler(args.pre_stop), runtime)
     except BaseException as error:  # SystemExit at import is an init failure too
         trace = traceback.format_exc()
         sys.stderr.write(trace)
@@ -187,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     init_ms = (time.perf_counter() - started) * 1000
     ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables}
     link.write(READY, 0, b"", json.dumps(ready).encode("utf-8"))
-    serve(link, Runtime(handler, args.source, args.timeout), args.concurrency)
+    serve(link, runtime, args.concurrency)
     # The emulator has gone without stopping this instance: leave, with the shutdown hooks
     # (faasgi registers them at exit) rather than as an orphan.
     return 0

@@ -20,7 +20,6 @@ from email.parser import HeaderParser
 from pathlib import Path, PurePosixPath
 
 from faasgi.packaging import PackageError
-from faasgi.packaging.ignore import Ignore, project_files
 
 #: Added by pip at install time: who installed it, and from which local path or URL.
 _INSTALL_ARTEFACTS = frozenset({"INSTALLER", "direct_url.json"})
@@ -62,14 +61,9 @@ def _executable(path: Path) -> bool:
     return bool(path.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
 
 
-def project_entries(root: Path, ignore: Ignore, skip: Iterable[Path] = ()) -> list[Entry]:
-    """The project's files that the ignore rules keep."""
-    entries = []
-    for path, file in project_files(root, ignore, skip):
-        if not file.is_file():  # a dangling symlink, a socket
-            raise PackageError(f"{path} in the project is not a regular file; exclude it")
-        entries.append(Entry(path, file, None, _executable(file), None))
-    return entries
+def project_entries(files: Iterable[tuple[str, Path]]) -> list[Entry]:
+    """Entries for the project's files (`faasgi.packaging.project.scan`)."""
+    return [Entry(path, file, None, _executable(file), None) for path, file in files]
 
 
 def vendored_faasgi() -> list[Entry]:

@@ -1,5 +1,5 @@
-"""Which of the project's files go into the package: everything under the project root
-except the built-in exclusions and the `.faasgiignore` patterns (gitignore syntax).
+"""The exclusion rules for the project's files: built-in ones (build output, tools' caches,
+and secrets) and the `.faasgiignore` patterns (gitignore syntax).
 
 Supported syntax: `#` comments, `!` to re-include, a trailing `/` for directories only, a
 leading or inner `/` to anchor a pattern at the root, `*`, `?`, `[...]` and `**`. As in git,
@@ -8,15 +8,14 @@ a file inside an excluded directory cannot be re-included. Knows nothing about z
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 IGNORE_FILE = ".faasgiignore"
 
-#: Never part of a function: VCS data, caches, virtualenvs, tests, build output, secrets.
+#: Never part of a function: VCS data, caches, virtualenvs, tests, build output.
 DEFAULT_EXCLUDES = (
     ".git/",
     ".hg/",
@@ -41,8 +40,61 @@ DEFAULT_EXCLUDES = (
     "/dist/",
     "/build/",
     "*.egg-info/",
-    ".env",
     IGNORE_FILE,
+)
+
+#: Earlier builds' zips (a zip inside a function is rarely meant); reported when left out.
+#: Folders holding a faasgi manifest are left out too (see faasgi.packaging.project).
+OUTPUT_EXCLUDES = ("*.zip",)
+
+#: Files that hold credentials, by the names the tools that write them use. Left out by
+#: default and each one reported; `!pattern` in .faasgiignore brings one back.
+SECRET_EXCLUDES = (
+    # dotenv files (.env, .env.local, .env.production, ...) and direnv's .envrc, except
+    # the templates projects commit beside their code (Laravel's skeleton ships a
+    # .env.example): they name the variables with placeholder values, no secret, so they
+    # are packed like any other file.
+    ".env",
+    ".env.*",
+    "!.env.example",
+    "!.env.sample",
+    "!.env.template",
+    ".envrc",
+    # OpenSSH private keys under ssh-keygen's default names (any -t), not the .pub halves.
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "!id_*.pub",
+    # Keys and certificate bundles (PEM, PKCS#12, Java keystores).
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    # Tools' credential folders and files, as each tool names them in a home directory.
+    ".aws/",
+    ".ssh/",
+    ".gnupg/",
+    ".docker/",
+    ".kube/",
+    ".netrc",
+    "_netrc",
+    ".npmrc",
+    ".yarnrc.yml",
+    ".pypirc",
+    ".pgpass",
+    ".git-credentials",
+    # Terraform state (it stores every secret a configuration created) and variables.
+    "*.tfstate",
+    "*.tfstate.*",
+    "*.tfvars",
+    "*.tfvars.json",
+    # Named as secrets or credentials.
+    "secrets.*",
+    "credentials.json",
+    "client_secret*.json",
 )
 
 
@@ -54,6 +106,8 @@ class Rule:
     regex: re.Pattern[str]
     negate: bool
     directory_only: bool
+    #: Why the rule exists: "" (the user's or a default), "secret", "output".
+    reason: str = ""
 
     def matches(self, path: str, is_dir: bool) -> bool:
         if self.directory_only and not is_dir:
@@ -61,7 +115,7 @@ class Rule:
         return self.regex.fullmatch(path) is not None
 
 
-def parse(lines: Iterable[str]) -> list[Rule]:
+def parse(lines: Iterable[str], reason: str = "") -> list[Rule]:
     """Rules from gitignore-style lines (blank lines and comments skipped)."""
     rules = []
     for raw in lines:
@@ -80,7 +134,9 @@ def parse(lines: Iterable[str]) -> list[Rule]:
         regex = _translate(body)
         if not anchored:
             regex = "(?:.*/)?" + regex
-        rules.append(Rule(raw.strip(), re.compile(regex, re.DOTALL), negate, directory_only))
+        rules.append(
+            Rule(raw.strip(), re.compile(regex, re.DOTALL), negate, directory_only, reason)
+        )
     return rules
 
 
@@ -130,53 +186,42 @@ def _translate(glob: str) -> str:
 
 
 class Ignore:
-    """The exclusion rules of one project: built-in ones, then `.faasgiignore`'s."""
+    """The exclusion rules of one project: built-in ones, then `.faasgiignore`'s (the last
+    rule that matches a path decides, so `!pattern` there overrides a built-in one)."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
 
     @classmethod
     def for_project(cls, root: Path) -> Ignore:
-        lines = list(DEFAULT_EXCLUDES)
+        rules = parse(DEFAULT_EXCLUDES)
+        rules += parse(OUTPUT_EXCLUDES, reason="output")
+        rules += parse(SECRET_EXCLUDES, reason="secret")
         ignore_file = root / IGNORE_FILE
         if ignore_file.is_file():
-            lines.extend(ignore_file.read_text(encoding="utf-8").splitlines())
-        return cls(parse(lines))
+            rules += parse(ignore_file.read_text(encoding="utf-8").splitlines())
+        return cls(rules)
+
+    def verdict(self, path: str, is_dir: bool) -> Rule | None:
+        """The rule that excludes `path` (the last one that matches it), or None when the
+        path is kept."""
+        last: Rule | None = None
+        for rule in self.rules:
+            if rule.matches(path, is_dir):
+                last = rule
+        return None if last is None or last.negate else last
 
     def excluded(self, path: str, is_dir: bool) -> bool:
         """True when the last rule that matches `path` excludes it."""
-        verdict = False
-        for rule in self.rules:
-            if rule.matches(path, is_dir):
-                verdict = not rule.negate
-        return verdict
+        return self.verdict(path, is_dir) is not None
 
 
-def project_files(
-    root: Path, ignore: Ignore, skip: Iterable[Path] = ()
-) -> Iterator[tuple[str, Path]]:
-    """(root-relative POSIX path, file) for every file of the project that is not excluded.
-
-    Folders in `skip` (the output folder) and virtualenvs (a `pyvenv.cfg` inside) are left
-    out whatever the rules say. Excluded folders are not descended into.
-    """
-    skipped = {path.resolve() for path in skip}
-    for directory, dirs, files in os.walk(root):
-        here = Path(directory)
-        relative = here.relative_to(root).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        kept = []
-        for name in sorted(dirs):
-            full = here / name
-            if full.resolve() in skipped or (full / "pyvenv.cfg").exists():
-                continue
-            if not ignore.excluded(prefix + name, is_dir=True):
-                kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            path = prefix + name
-            if not ignore.excluded(path, is_dir=False):
-                yield path, here / name
-
-
-__all__ = ["DEFAULT_EXCLUDES", "IGNORE_FILE", "Ignore", "Rule", "parse", "project_files"]
+__all__ = [
+    "DEFAULT_EXCLUDES",
+    "IGNORE_FILE",
+    "OUTPUT_EXCLUDES",
+    "SECRET_EXCLUDES",
+    "Ignore",
+    "Rule",
+    "parse",
+]

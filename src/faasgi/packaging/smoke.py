@@ -1,22 +1,25 @@
 """The smoke test: import the handler from the unpacked zip in an isolated interpreter
-(`python -I -S`: only the package and the standard library on sys.path) and send it one
-synthetic event, so a missing dependency fails on this machine, not in the cloud.
+(`python -I -S`: only the package and the standard library on sys.path, and only the
+environment the user gives it) and send it one synthetic event, so a missing dependency or
+a handler that fails fails the build on this machine, not in the cloud.
 
-This interpreter cannot load compiled modules built for another Python or CPU. When the
-target differs from this machine and the package holds compiled modules, a failed run is
-not trusted: unless the failure names a module that is nowhere in the package, the test
-falls back to checking that every top-level import of the handler's module resolves to the
-package or the standard library.
+This interpreter cannot load compiled modules built for another Python or CPU ("foreign"
+ones). The handler is run all the same; a failure fails the build unless an ImportError
+naming a foreign module is part of it (probe.py tells). Only then is the run not a verdict:
+the test falls back to checking that every top-level import of the handler's module
+resolves to the package or the standard library, and says the handler could not be run.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import json
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,17 @@ SOURCES = {"aws": "aws-http", "fc": "fc-http"}
 TIMEOUT_S = 120.0
 _COMPILED = (".so", ".pyd")
 _PROBE = Path(__file__).with_name("probe.py")
+
+#: The smoke test's environment before the user's `-e`/`--env-file`: what both platforms
+#: set for any function (Lambda: "Defined runtime environment variables",
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+#: and nothing of this machine's, so a variable the function needs but is not given fails
+#: here as it would there.
+BASE_ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "en_US.UTF-8",
+    "TZ": ":UTC",
+}
 
 
 @dataclass(slots=True, frozen=True)
@@ -49,6 +63,28 @@ def has_compiled_modules(names: list[str]) -> bool:
     return any(name.endswith(_COMPILED) for name in names)
 
 
+def foreign_modules(names: list[str], target: Target) -> list[str]:
+    """The dotted names of the package's compiled modules this interpreter cannot load:
+    none when the target is this machine; those without a suffix this Python loads when
+    only the Python differs; all of them on another OS or CPU."""
+    if target.matches_local():
+        return []
+    loadable = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    same_system = target.system_matches_local()
+    found = []
+    for name in names:
+        if not name.endswith(_COMPILED):
+            continue
+        folder, _, file = name.rpartition("/")
+        module = file.split(".", 1)[0]
+        # The import system looks for exactly MODULE + one of its suffixes
+        # ("m.cpython-311-x86_64-linux-gnu.so", "m.abi3.so", "m.so").
+        if same_system and any(file == module + suffix for suffix in loadable):
+            continue
+        found.append(f"{folder.replace('/', '.')}.{module}" if folder else module)
+    return sorted(set(found))
+
+
 def run(
     zip_path: Path,
     spec: str,
@@ -56,34 +92,42 @@ def run(
     *,
     path: str = "/",
     requirements: str = "",
+    environment: Mapping[str, str] | None = None,
     timeout: float = TIMEOUT_S,
 ) -> SmokeResult:
-    """Smoke-test the package at `zip_path`; PackageError with the reason when it fails."""
+    """Smoke-test the package at `zip_path`; PackageError with the reason when it fails.
+
+    `environment` is added to BASE_ENVIRONMENT for the handler (the variables the user
+    gave with -e and --env-file).
+    """
     with zipfile.ZipFile(zip_path) as archive, tempfile.TemporaryDirectory() as scratch:
         names = archive.namelist()
         package = Path(scratch, "package")
         archive.extractall(package)
-        trusted = target.matches_local() or not has_compiled_modules(names)
-        try:
-            outcome = _probe(package, spec, target, path, timeout)
-            return _judge(outcome, spec, target, path, requirements, trusted)
-        except PackageError as error:
-            if trusted or _names_missing_dependency(error, package):
-                raise
-            fallback = _check_imports(package, spec, target, requirements)
-            first_line = str(error).splitlines()[0].removeprefix("smoke test failed: ")
-            return SmokeResult("imports", f"{fallback.detail} Running it here failed: {first_line}")
+        foreign = foreign_modules(names, target)
+        env = {**BASE_ENVIRONMENT, **(environment or {})}
+        outcome = _probe(package, spec, target, path, timeout, foreign, env)
+        cause = outcome.get("foreign")
+        if cause is None:
+            return _judge(outcome, spec, target, path, requirements, foreign)
+        fallback = _check_imports(package, spec, requirements)
+        return SmokeResult(
+            "imports",
+            f"the handler could not be run here: it needs {cause}, compiled for "
+            f"{target.runtime} on linux/{target.machine}, and this is {local_description()}. "
+            f"Checked its imports instead: {fallback.detail}",
+        )
 
 
-class _ProbeFailed(PackageError):
-    """The handler failed to import or answer; `missing` is the module that was not found."""
-
-    def __init__(self, message: str, missing: str | None) -> None:
-        super().__init__(message)
-        self.missing = missing
-
-
-def _probe(package: Path, spec: str, target: Target, path: str, timeout: float) -> dict[str, Any]:
+def _probe(
+    package: Path,
+    spec: str,
+    target: Target,
+    path: str,
+    timeout: float,
+    foreign: list[str],
+    environment: dict[str, str],
+) -> dict[str, Any]:
     result_file = package.parent / "result.json"
     command = [
         sys.executable,
@@ -95,11 +139,18 @@ def _probe(package: Path, spec: str, target: Target, path: str, timeout: float) 
         SOURCES[target.platform],
         path,
         str(result_file),
+        json.dumps(foreign),
     ]
     try:
         # The function's working folder is its code folder (/var/task, /code).
         finished = subprocess.run(
-            command, cwd=package, capture_output=True, text=True, timeout=timeout, check=False
+            command,
+            cwd=package,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise PackageError(
@@ -121,8 +172,10 @@ def _judge(
     target: Target,
     path: str,
     requirements: str,
-    trusted: bool,
+    foreign: list[str],
 ) -> SmokeResult:
+    """The verdict on a run no foreign module can be blamed for: the user's code ran as it
+    will on the target, so a failure fails the build."""
     stage = outcome["stage"]
     if stage in ("import", "invoke"):
         doing = f"importing {spec}" if stage == "import" else f"sending GET {path} to {spec}"
@@ -133,9 +186,12 @@ def _judge(
                 ". The package is missing a dependency: add the distribution that provides "
                 f"'{missing.split('.')[0]}' to {requirements or 'requirements.txt'}"
             )
-        raise _ProbeFailed(
-            message + "\n" + _tail(outcome.get("traceback") or outcome["stderr"]), missing
-        )
+        elif outcome.get("kind") == "KeyError":
+            message += (
+                ". The smoke test runs with only the environment you give it: if the "
+                "function reads a variable, pass it with -e NAME=VALUE or --env-file FILE"
+            )
+        raise PackageError(message + "\n" + _tail(outcome.get("traceback") or outcome["stderr"]))
     status = outcome.get("status")
     if not isinstance(status, int):
         raise PackageError(
@@ -151,7 +207,7 @@ def _judge(
     note = ""
     if not target.matches_local():
         here = outcome["python"].rsplit(".", 1)[0]
-        why = "the package has no compiled modules" if trusted else "its compiled modules aside"
+        why = "its compiled modules aside" if foreign else "the package has no compiled modules"
         note = f"this machine's Python {here} stood in for {target.runtime} ({why})"
     return SmokeResult(
         "run",
@@ -163,14 +219,7 @@ def _judge(
     )
 
 
-def _names_missing_dependency(error: PackageError, package: Path) -> bool:
-    """True when the failure is a module absent from the package, not a foreign binary."""
-    if not isinstance(error, _ProbeFailed) or not error.missing:
-        return False
-    return not _resolves(package, error.missing.split(".")[0])
-
-
-def _check_imports(package: Path, spec: str, target: Target, requirements: str) -> SmokeResult:
+def _check_imports(package: Path, spec: str, requirements: str) -> SmokeResult:
     module_name = spec.partition(":")[0]
     source = _module_file(package, module_name)
     if source is None:
@@ -192,9 +241,7 @@ def _check_imports(package: Path, spec: str, target: Target, requirements: str) 
         )
     return SmokeResult(
         "imports",
-        f"the {len(names)} top-level imports of {module_name} resolve in the package; the "
-        f"handler could not be run here: the package holds compiled modules for "
-        f"{target.runtime} on linux/{target.machine}, and this is {local_description()}. "
+        f"the {len(names)} top-level imports of {module_name} resolve in the package. "
         "Run faasgi package on a machine like the target for the full test.",
     )
 
@@ -223,4 +270,11 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join("    " + line for line in kept)
 
 
-__all__ = ["SOURCES", "SmokeResult", "has_compiled_modules", "run"]
+__all__ = [
+    "BASE_ENVIRONMENT",
+    "SOURCES",
+    "SmokeResult",
+    "foreign_modules",
+    "has_compiled_modules",
+    "run",
+]

@@ -92,13 +92,26 @@ class Target:
     def matches_local(self) -> bool:
         """True when this interpreter could run the target's wheels: same Python, CPU, OS."""
         local_python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return self.system_matches_local() and local_python == self.python
+
+    def system_matches_local(self) -> bool:
+        """True when this is CPython on the target's OS and CPU (the Python may differ)."""
         local_machine = _LOCAL_MACHINE.get(platform.machine().lower(), platform.machine())
         return (
             sys.platform == "linux"
             and sys.implementation.name == "cpython"
-            and local_python == self.python
             and local_machine == self.machine
         )
+
+
+def platform_handler(spec: str) -> str | None:
+    """The handler setting Lambda's and FC's built-in Python runtimes take for
+    MODULE:ATTRIBUTE: `MODULE.ATTRIBUTE`, which both split at the last dot (Lambda:
+    https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html; FC, "File name.Method
+    name": https://www.alibabacloud.com/help/doc-detail/74756.htm). None when the attribute
+    is nested (`app:api.handler`), which neither can reach."""
+    module, _, attribute = spec.partition(":")
+    return None if "." in attribute else f"{module}.{attribute}"
 
 
 def local_description() -> str:
@@ -107,4 +120,11 @@ def local_description() -> str:
     return f"Python {sys.version_info.major}.{sys.version_info.minor} on {sys.platform}/{machine}"
 
 
-__all__ = ["ARCHES", "DEFAULT_PYTHON", "PLATFORMS", "Target", "local_description"]
+__all__ = [
+    "ARCHES",
+    "DEFAULT_PYTHON",
+    "PLATFORMS",
+    "Target",
+    "local_description",
+    "platform_handler",
+]

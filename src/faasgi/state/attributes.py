@@ -7,6 +7,7 @@ accepts and reads back identically. Never imports boto3, never uses Decimal, nev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,12 @@ _INT_LIMIT = 10**38
 #: Below this magnitude DynamoDB rejects a number (its range is 1E-130 .. 9.9E+125).
 _SMALLEST_NUMBER = 1e-130
 
+#: A UTF-16 surrogate code point: JSON's `"\ud800"` escape decodes to one, but it has no
+#: UTF-8 form, so neither DynamoDB nor any JSON reader on the other side could take it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+_NO_UTF8 = "it has no UTF-8 form, and DynamoDB stores text as UTF-8"
+
 _INF = float("inf")
 _NULL: AttributeValue = {"NULL": True}
 _TRUE: AttributeValue = {"BOOL": True}
@@ -47,6 +54,8 @@ def to_attribute(value: Any) -> AttributeValue:
     """
     kind = type(value)
     if kind is str:
+        if not value.isascii():
+            _check_text(value)
         return {"S": value}
     if kind is dict:
         return {"M": _map(value)}
@@ -70,6 +79,12 @@ def _map(value: Mapping[Any, Any]) -> dict[str, AttributeValue]:
     for key, item in value.items():
         if not isinstance(key, str):
             raise NotJSON(f"has the key {key!r}; JSON objects need str keys")
+        if not key:
+            # A map key is an attribute name, which DynamoDB requires to be non-empty
+            # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html).
+            raise NotJSON("has the key ''; DynamoDB refuses an empty name in a map")
+        if not key.isascii() and _SURROGATE.search(key):
+            raise NotJSON(f"has the key {key!r}, with a lone surrogate: {_NO_UTF8}")
         try:
             encoded[str(key)] = to_attribute(item)
         except NotJSON as error:
@@ -98,7 +113,7 @@ def _subclass(value: Any) -> AttributeValue:
     if isinstance(value, float):
         return _float(float(value))
     if isinstance(value, str):
-        return {"S": str(value)}
+        return to_attribute(str(value))
     if isinstance(value, (bytearray, memoryview)):
         return {"B": bytes(value)}
     if isinstance(value, Mapping):
@@ -109,6 +124,15 @@ def _subclass(value: Any) -> AttributeValue:
         f"is a {type(value).__name__}, which is not a JSON value; store str, int, float, "
         "bool, None, bytes, lists and dicts with str keys (dates as ISO strings, say)"
     )
+
+
+def _check_text(text: str) -> None:
+    found = _SURROGATE.search(text)
+    if found is not None:
+        raise NotJSON(
+            f"is text with a lone surrogate ({found.group()!r} at index {found.start()}): "
+            + _NO_UTF8
+        )
 
 
 def _int_text(value: int) -> str:
@@ -169,8 +193,11 @@ def table_item(
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """Bytes an item counts against DynamoDB's 400 KB limit, by the rules in the DynamoDB
-    developer guide ("Item sizes and formats"): names and strings in UTF-8, numbers one byte
-    per two significant digits plus one, lists and maps 3 bytes plus 1 per element."""
+    developer guide ("DynamoDB item sizes and formats",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
+    every attribute name and map key in UTF-8 plus its value; strings in UTF-8, binary raw,
+    numbers one byte per two significant digits plus one, booleans and nulls one byte,
+    lists and maps 3 bytes plus their elements plus 1 byte per element."""
     return sum(_utf8_len(name) + _size(value) for name, value in item.items())
 
 

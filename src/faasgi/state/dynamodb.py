@@ -55,7 +55,10 @@ RETRY_ATTEMPTS = 5
 
 _BATCH_SIZE = 25  # BatchWriteItem's limit per request
 _ONE = {"N": "1"}
-_CREATE_CONDITION = "attribute_not_exists(#pk) OR #expires_at <= :now"
+# An item exists for the store when it has a version (every write of ours sets one). moto,
+# refusing an UpdateItem for its size (by its own rule, over 405,000 bytes: LimitedSizeDict
+# in moto/dynamodb/models/dynamo_type.py), leaves the bare key behind: reads skip it.
+_CREATE_CONDITION = "attribute_not_exists(#version) OR #expires_at <= :now"
 _VERSION_CONDITION = "#version = :expected"
 _LIVE_FILTER = "attribute_not_exists(#expires_at) OR #expires_at > :now"
 _TOO_LARGE = "exceeded the maximum allowed size"
@@ -212,8 +215,8 @@ class DynamoDBStore:
                 TableName=self.table,
                 Key=_key(key),
                 UpdateExpression="SET #expires_at = :expires_at",
-                ConditionExpression=f"attribute_exists(#pk) AND ({_LIVE_FILTER})",
-                ExpressionAttributeNames={"#pk": PARTITION, "#expires_at": EXPIRES_AT},
+                ConditionExpression=f"attribute_exists(#version) AND ({_LIVE_FILTER})",
+                ExpressionAttributeNames={"#version": VERSION, "#expires_at": EXPIRES_AT},
                 ExpressionAttributeValues={
                     ":expires_at": {"N": str(expires_at)},
                     ":now": _number(now),
@@ -337,7 +340,7 @@ class DynamoDBStore:
         values = request.setdefault("ExpressionAttributeValues", {})
         if version == 0:
             request["ConditionExpression"] = _CREATE_CONDITION
-            names["#pk"] = PARTITION
+            names["#version"] = VERSION
             names["#expires_at"] = EXPIRES_AT
             values[":now"] = _number(now)
         else:
@@ -414,19 +417,19 @@ def _number(value: float) -> AttributeValue:
 
 
 def _live_item(key: Key, raw: Mapping[str, Any] | None, now: float) -> Item | None:
-    """The item DynamoDB returned, unless it has expired (TTL deletion is lazy)."""
-    if not raw:
+    """The item DynamoDB returned, unless it has expired (TTL deletion is lazy) or is a
+    key without a version (see `_CREATE_CONDITION`)."""
+    if not raw or VERSION not in raw:
         return None
     expires = raw.get(EXPIRES_AT)
     expires_at = int(expires["N"]) if expires is not None else None
     if not is_live(expires_at, now):
         return None
-    version = raw.get(VERSION)
     value = raw.get(VALUE)
     return Item(
         key,
         from_attribute(value) if value is not None else None,
-        int(version["N"]) if version is not None else 0,
+        int(raw[VERSION]["N"]),
         expires_at,
     )
 

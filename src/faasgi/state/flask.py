@@ -1,7 +1,8 @@
 """Flask's session interface on faasgi sessions: `flask.session` is stored server-side,
 with Flask's own value tags (datetime, UUID, tuple, bytes, Markup), and views need no change.
 
-Imports Flask; `faasgi.state.sessions` loads this module only when it is asked for.
+Imports Flask; `faasgi.state.sessions` loads this module only when it is asked for, and
+this module imports the parts it is made of, never it: no import circle.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 
-from faasgi.state.sessions import CONFLICT_BODY, Session, SessionConflict, Sessions, logger
+from faasgi.state.server_sessions import Sessions
+from faasgi.state.session import CONFLICT_BODY, Session, SessionConflict, logger
 
 _TAGS = TaggedJSONSerializer()
 

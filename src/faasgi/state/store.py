@@ -30,7 +30,9 @@ from typing import Any, Final, Protocol
 
 from faasgi.errors import FaasgiError
 
-#: The largest item DynamoDB stores (names and values, UTF-8), 400 KB.
+#: The largest item DynamoDB stores (names and values, UTF-8), 400 KB, where "all size
+#: measurements in DynamoDB use binary-based units" (1 KB = 1024 bytes):
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html
 ITEM_SIZE_LIMIT: Final = 400 * 1024
 #: How often `update` tries before giving up with `ConflictError`.
 UPDATE_ATTEMPTS: Final = 50
@@ -110,7 +112,17 @@ class Key:
         ):
             if not isinstance(text, str) or not text:
                 raise ValueError(f"a key's {name} must be a non-empty str, not {text!r}")
-            if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
+            if text.isascii():
+                if len(text) > limit:
+                    raise ValueError(f"a key's {name} may have at most {limit} bytes (UTF-8)")
+                continue
+            try:
+                size = len(text.encode("utf-8"))
+            except UnicodeEncodeError:  # a lone surrogate: DynamoDB keys are UTF-8
+                raise ValueError(
+                    f"a key's {name} must be text with a UTF-8 form; {text!r} has a lone surrogate"
+                ) from None
+            if size > limit:
                 raise ValueError(f"a key's {name} may have at most {limit} bytes (UTF-8)")
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from faasgi.contexts import context_for
-from faasgi.events import BUILD_NAMES, Stamp, builder
+from faasgi.events import BUILD_NAMES, Refused, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Headers, Request, Response
 from faasgi.testing.cookies import LOCAL_HOSTS, CookieJar, parse_set_cookie
@@ -219,7 +219,10 @@ class FaasClient:
         if self.source == "fc-wsgi":
             return self._send_fc_wsgi(request, context)
         source, build = builder(self.source)
-        event = build(request, self.stamp())
+        try:
+            event = build(request, self.stamp())
+        except Refused as refusal:  # the platform answers without invoking the function
+            return refusal.response(), None
         self.last_event = event
         if self.source == "fc-http":
             # FC 3.0 hands Python handlers the event as bytes of JSON.

@@ -1,0 +1,98 @@
+"""`faasgi serve --record DIR`: every event a function gets and the answer it gives, one
+JSON file per invocation, numbered in arrival order, with secrets taken out: the values
+of `Authorization`, `Cookie`, `Set-Cookie` and `X-Api-Key` headers (and an HTTP API
+event's `cookies`) become "<redacted>". `faasgi replay` (replay.py) plays them back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from faasgi.local.gateway import Invoker
+from faasgi.local.pool import Outcome
+
+REDACTED = "<redacted>"
+SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key"})
+
+
+def redact(value: Any) -> Any:
+    """An event or answer with its secret headers and cookies replaced, at any depth."""
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    cleaned: dict[str, Any] = {}
+    for key, item in value.items():
+        if key.lower() in SECRET_HEADERS or key == "cookies":
+            if isinstance(item, list):
+                cleaned[key] = [REDACTED for _ in item]
+            elif item is not None:
+                cleaned[key] = REDACTED
+            else:
+                cleaned[key] = None
+        else:
+            cleaned[key] = redact(item)
+    return cleaned
+
+
+class Recorder:
+    """Writes the invocations of every function of one run into `directory`."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        existing = [p for p in self.directory.glob("*.json") if p.name[:6].isdigit()]
+        self._numbers = itertools.count(len(existing) + 1)
+
+    def write(
+        self, function: str, handler: str, source: str, event: bytes, outcome: Outcome
+    ) -> None:
+        number = next(self._numbers)
+        try:
+            decoded_event: Any = json.loads(event)
+        except ValueError:
+            decoded_event = event.decode("utf-8", "replace")
+        answer: Any = None
+        if outcome.failure in (None, "error"):
+            try:
+                answer = json.loads(outcome.payload)
+            except ValueError:
+                answer = outcome.payload.decode("utf-8", "replace")
+        record = {
+            "function": function,
+            "handler": handler,
+            "source": source,
+            "event": redact(decoded_event),
+            "answer": redact(answer),
+            "failure": outcome.failure,
+        }
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in function)
+        path = self.directory / f"{number:06d}-{safe}.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        os.replace(temporary, path)
+
+
+class RecordingInvoker:
+    """An invoker (a pool) whose every invocation is also written down."""
+
+    def __init__(
+        self, invoker: Invoker, recorder: Recorder, function: str, handler: str, source: str
+    ) -> None:
+        self.invoker = invoker
+        self.recorder = recorder
+        self.function = function
+        self.handler = handler
+        self.source = source
+
+    async def invoke(self, request_id: str, event: bytes) -> Outcome:
+        outcome = await self.invoker.invoke(request_id, event)
+        self.recorder.write(self.function, self.handler, self.source, event, outcome)
+        return outcome
+
+
+__all__ = ["REDACTED", "SECRET_HEADERS", "Recorder", "RecordingInvoker", "redact"]
