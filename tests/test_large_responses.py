@@ -1,7 +1,8 @@
 """`large_responses="s3://bucket/prefix/"`: an answer over a buffered source's limit is
 stored in S3 and answered `303` to a presigned URL that serves exactly the body. Against a
 moto S3 server on loopback, fetched with a real HTTP client; events are the public sample
-events (Powertools' fixtures)."""
+events (Powertools' fixtures). `oss://` drives Alibaba's OSS SDK against a stand-in
+endpoint on loopback (no signature checks: see FakeOSS)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import base64
 import json
 import os
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +153,7 @@ def test_a_store_that_fails_answers_a_clear_500(s3: Any) -> None:
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("oss://bucket/prefix", "oss:// is not supported yet"),
-        ("http://bucket/prefix", "must be 's3://bucket/prefix'"),
+        ("http://bucket/prefix", "must be 's3://bucket/prefix' or 'oss://bucket/prefix'"),
         ("s3://bucket/p?expires=0", "expires must be 1..604800"),
     ],
 )
@@ -171,3 +173,71 @@ def sized_headers(kind: str) -> str:
     from werkzeug.test import Client
 
     return str(Client(sized_app).get(f"/{kind}/1").headers["content-type"])
+
+
+class FakeOSS(BaseHTTPRequestHandler):
+    """A stand-in for an OSS endpoint on loopback, path style (`/bucket/key`): keeps what
+    is PUT and serves it back on GET. It checks no signature (there is no local OSS
+    emulator that does, as moto does for S3): what it shows is that faasgi drives
+    Alibaba's SDK to store the exact body with its headers and hands out a presigned GET
+    URL for that object."""
+
+    objects: dict[str, tuple[bytes, dict[str, str]]] = {}
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        kept = {k.lower(): v for k, v in self.headers.items() if k.lower().startswith("content-")}
+        self.objects[self.path.partition("?")[0]] = (body, kept)
+        self.send_response(200)
+        self.send_header("etag", '"x"')
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        found = self.objects.get(path)
+        if found is None or "x-oss-signature" not in query:
+            self.send_response(404 if found is None else 403)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        body, headers = found
+        self.send_response(200)
+        self.send_header("content-type", headers.get("content-type", "application/octet-stream"))
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_an_oss_store_puts_the_body_and_answers_a_presigned_get_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("alibabacloud_oss_v2")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOSS)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    setting = f"oss://answers/big/?region=cn-hangzhou&endpoint={endpoint}&expires=120"
+    try:
+        handler = serverless(sized_app, large_responses=setting)
+        answer = handler(sample("apiGatewayProxyV2Event.json", "/text/6500000"), None)
+        location = header(answer, "location")
+        stored = httpx.get(location, timeout=30)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert answer["statusCode"] == 303
+    assert location.startswith(f"{endpoint}/answers/big/")
+    expires = int(location.split("x-oss-expires=")[1].split("&")[0])
+    assert 115 <= expires <= 120  # the SDK counts from when it signs
+    assert stored.status_code == 200
+    assert stored.content == httpx_body("text", 6_500_000)
+    _, headers = FakeOSS.objects[location.partition("?")[0].removeprefix(endpoint)]
+    assert headers["content-type"] == sized_headers("text")
+    assert headers["content-disposition"] == "inline; name=x"

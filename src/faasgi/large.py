@@ -3,10 +3,11 @@
 A buffered answer must fit in the platform's response payload: 6 MB on Lambda (HTTP API,
 REST API, Function URL in BUFFERED mode, VPC Lattice), 1 MB behind an ALB. Over it the
 platform answers an error (Lambda: `Function.ResponseSizeTooLarge`, the front a 502). With
-`serverless(app, large_responses="s3://bucket/prefix/")` such a body is stored as an
-object instead, and the client gets `303 See Other` to a presigned URL that serves it for
-a short while (300 s; `?expires=SECONDS` in the URL changes it). Standard library only:
-the store (`faasgi.large_s3`, boto3) is loaded at the first answer that needs it.
+`serverless(app, large_responses="s3://bucket/prefix/")` (or `oss://` on FC) such a body is
+stored as an object instead, and the client gets `303 See Other` to a presigned URL that
+serves it for a short while (300 s; `?expires=SECONDS` in the URL changes it). Standard
+library only: the store (`faasgi.large_s3` with boto3, `faasgi.large_oss` with Alibaba's
+OSS SDK) is loaded at the first answer that needs it.
 
 Limits: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (6 MB
 invocation payload, response), https://docs.aws.amazon.com/elasticloadbalancing/latest/
@@ -64,24 +65,29 @@ class LargeResponses:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme == "oss":
+        if parts.scheme not in ("s3", "oss") or not parts.netloc:
             raise ValueError(
-                "large_responses: oss:// is not supported yet: faasgi has no OSS store "
-                "(Alibaba's SDK, alibabacloud-oss-v2, is not among faasgi's dependencies "
-                "and OSS has no local emulator to test against); on FC, stream the answer "
-                "instead (invoke_mode='RESPONSE_STREAM' under faasgi.custom_runtime)"
+                f"large_responses must be 's3://bucket/prefix' or 'oss://bucket/prefix', "
+                f"not {url!r}"
             )
-        if parts.scheme != "s3" or not parts.netloc:
-            raise ValueError(f"large_responses must be 's3://bucket/prefix', not {url!r}")
+        self.scheme = parts.scheme
         self.bucket = parts.netloc
         self.prefix = parts.path.lstrip("/")
-        expires = parse_qs(parts.query).get("expires", [str(DEFAULT_EXPIRES)])[0]
+        query = parse_qs(parts.query)
+        expires = query.get("expires", [str(DEFAULT_EXPIRES)])[0]
         if not expires.isdigit() or not 1 <= int(expires) <= 604_800:
             raise ValueError(
-                f"large_responses: expires must be 1..604800 seconds (SigV4's most), "
-                f"not {expires!r}"
+                f"large_responses: expires must be 1..604800 seconds (7 days, the longest "
+                f"a V4 signature lasts), not {expires!r}"
             )
         self.expires = int(expires)
+        #: OSS only: its region and endpoint (by default FC_REGION's public endpoint).
+        self.region = query.get("region", [None])[0]
+        self.endpoint = query.get("endpoint", [None])[0]
+        if self.scheme == "oss":
+            _require("alibabacloud_oss_v2", "oss")
+        else:
+            _require("boto3", "aws")
         self._store: Store | None = None
 
     def fit(
@@ -104,14 +110,16 @@ class LargeResponses:
         except Exception:
             logger.exception(
                 "the answer (%d bytes) is over the platform's limit and storing it in "
-                "s3://%s/%s failed",
+                "%s://%s/%s failed",
                 len(response.body),
+                self.scheme,
                 self.bucket,
                 key,
             )
             text = b"Internal Server Error: the answer was too large and could not be stored"
             return Response(500, [("content-type", "text/plain; charset=utf-8")], text)
-        logger.info("answer of %d bytes stored as s3://%s/%s", len(response.body), self.bucket, key)
+        where = f"{self.scheme}://{self.bucket}/{key}"
+        logger.info("answer of %d bytes stored as %s", len(response.body), where)
         cookies = [(name, value) for name, value in response.headers if name == "set-cookie"]
         redirect_headers = [
             ("location", url),
@@ -123,10 +131,25 @@ class LargeResponses:
 
     def store(self) -> Store:
         if self._store is None:  # once per instance, at the first large answer
-            from faasgi.large_s3 import S3Store
+            if self.scheme == "oss":
+                from faasgi.large_oss import OSSStore
 
-            self._store = S3Store(self.bucket, self.expires)
+                self._store = OSSStore(self.bucket, self.expires, self.region, self.endpoint)
+            else:
+                from faasgi.large_s3 import S3Store
+
+                self._store = S3Store(self.bucket, self.expires)
         return self._store
+
+
+def _require(module: str, extra: str) -> None:
+    """Fail when the handler is built, not at the first large answer."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(
+            f"large_responses needs {module}, which is not installed: pip install 'faasgi[{extra}]'"
+        )
 
 
 __all__ = ["LIMITS", "LargeResponses", "Store"]
