@@ -87,3 +87,24 @@ def test_a_stream_over_the_limit_is_cut_where_it_passes_it() -> None:
 def test_lambda_s_streamed_limit_is_200_mib_and_fc_has_none() -> None:
     assert Gateway(Never(), "aws-http").stream_limit == 200 * 1024 * 1024
     assert Gateway(Never(), "fc-http").stream_limit is None
+
+
+def test_the_invoke_api_returns_a_streamed_answer_as_its_runtime_posted_it() -> None:
+    # Prelude, 8 NULs, body: the body of a streamed /response (runtimes-custom.html).
+    from faasgi.local.invoke_api import InvokeApi
+
+    class Streaming:
+        async def invoke(self, request_id: str, event: bytes) -> Outcome:
+            call = Call()
+            call.feed(START, b"", b'{"statusCode":200}')
+            for chunk in (b"one ", b"two"):
+                call.feed(CHUNK, b"", chunk)
+            call.feed(END, b"1.0", b"")
+            call.feed(DONE, b"1.0", b"")
+            return Outcome("i-1", False, None, 1.0, 0.0, b'{"statusCode":200}', stream=call)
+
+    scope = {"path": "/2015-03-31/functions/feed/invocations", "method": "POST", "headers": []}
+
+    status, _, payload = asyncio.run(InvokeApi({"feed": Streaming()}).answer(scope, b"{}"))
+
+    assert (status, payload) == (200, b'{"statusCode":200}' + b"\x00" * 8 + b"one two")

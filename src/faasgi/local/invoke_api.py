@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 from faasgi.local.gateway import Invoker, Receive, Scope, Send, _read_body
 from faasgi.local.pool import Outcome
+from faasgi.local.streamed import collect
 
 logger = logging.getLogger("faasgi.local.invoke")
 
@@ -105,6 +106,10 @@ class InvokeApi:
         if kind != "RequestResponse":
             return _error(400, "InvalidParameterValueException", f"bad invocation type {kind}")
         outcome = await self._logged(invoker, name, request_id, body)
+        if outcome.stream is not None:
+            # A function in RESPONSE_STREAM mode streamed an HTTP answer: its payload is
+            # what its runtime posts, the prelude, 8 NUL bytes, then the body.
+            outcome.payload += b"\x00" * 8 + await collect(outcome)
         streaming = match.group("kind") == "response-streaming-invocations"
         return self._result(outcome, common, streaming)
 
