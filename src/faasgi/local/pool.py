@@ -38,8 +38,10 @@ instance_logger = logging.getLogger("faasgi.local.instance")
 SHUTDOWN_GRACE = 3.0
 
 #: Seconds a request waits for an instance that has answered and is ending its invocation
-#: (see Pool._finishing) before another instance is started.
-FINISHING_GRACE = 0.05
+#: (see Pool._finishing) before another instance is started. Without work after the
+#: response the end follows at once, but a loaded machine can deschedule the instance
+#: between the two frames for tens of milliseconds (seen at 50 ms).
+FINISHING_GRACE = 0.5
 
 #: Called with the tables an instance declares (its `faasgi_tables()`), before it serves.
 TablesDeclared = Callable[[list[Any]], Awaitable[None]]
