@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from faasgi.local.frames import BROKEN, CHUNK, DONE, END, ERROR, RESULT, START
 
@@ -42,6 +42,7 @@ class Call:
         "_chunks",
         "_discard",
         "_end",
+        "_on_over",
         "answer",
         "answered_at",
         "duration_ms",
@@ -62,6 +63,7 @@ class Call:
         #: None while the stream runs; "" once it ended well; else the StreamBroken.
         self._end: StreamBroken | str | None = None
         self._discard = False
+        self._on_over: list[Callable[[asyncio.Future[None]], None]] = []
         #: How long the streamed answer took (its END or BROKEN frame), in ms.
         self.duration_ms: float | None = None
 
@@ -87,6 +89,7 @@ class Call:
             self._finish(StreamBroken("crash", "the invocation ended before its stream did"))
             if not self.over.done():
                 self.over.set_result(None)
+                self._ended()
             return True
         return False
 
@@ -101,6 +104,21 @@ class Call:
         self._finish(broken)
         if not self.over.done():
             self.over.set_exception(error)
+            self._ended()
+
+    def when_over(self, function: Callable[[asyncio.Future[None]], None]) -> None:
+        """Call `function(over)` the moment the invocation ends (now if it has), in the
+        same step as the frame that ends it: a done-callback would run a loop step later,
+        and a request handled in between would see the instance busy."""
+        if self.over.done():
+            function(self.over)
+        else:
+            self._on_over.append(function)
+
+    def _ended(self) -> None:
+        functions, self._on_over = self._on_over, []
+        for function in functions:
+            function(self.over)
 
     def discard(self) -> None:
         """Nobody reads the rest of the stream (it broke a limit): drop its chunks."""

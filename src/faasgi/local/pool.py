@@ -420,13 +420,15 @@ class Pool:
         finally:
             # The instance is busy until the invocation is over (its work after the
             # response included), which may be long after the answer went out.
-            if not calls or calls[0].over.done():
+            if not calls:
                 self._release(instance)
             else:
-                calls[0].over.add_done_callback(lambda over: self._finished(instance, over))
+                call = calls[0]
+                call.when_over(lambda over: self._finished(instance, call, over))
 
-    def _finished(self, instance: InstanceProcess, over: asyncio.Future[None]) -> None:
-        if not over.cancelled() and isinstance(over.exception(), asyncio.TimeoutError):
+    def _finished(self, instance: InstanceProcess, call: Call, over: asyncio.Future[None]) -> None:
+        timed_out = not over.cancelled() and isinstance(over.exception(), asyncio.TimeoutError)
+        if timed_out and call.answered_at is not None:  # before the answer: _invoke_on's
             timeout = self.settings.timeout
             logger.warning(
                 "%s: invocation timed out after %g s, after its answer: instance killed",
