@@ -239,3 +239,18 @@ def test_head_drains_the_body_but_sends_none(handlers: list[Any]) -> None:
     invoke(handler, sink, method="HEAD")
     assert sink.chunks == []
     assert "produced c" in log
+
+
+def test_fc_wsgi_calls_stream_through_a_sink_too(handlers: list[Any]) -> None:
+    from faasgi.contexts import FCContext
+    from faasgi.testing import fc_wsgi_environ
+
+    log: list[str] = []
+    handler = serverless(starlette_stream(log))
+    handlers.append(handler)
+    client = FaasClient(handler, "fc-wsgi")
+    environ = fc_wsgi_environ(client.build_request("GET", "/"), FCContext())
+    sink = Recorder(handler, log)
+    assert handler(environ, lambda *args: None, sink) == "answer"
+    assert sink.chunks == [b"a", b"b", b"c"]
+    assert log[-2:] == ["done", "background"]

@@ -13,7 +13,6 @@ client has it. What FC guarantees about that work: docs/streaming.md ("Alibaba F
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from faasgi.http import Headers, Reply
@@ -57,9 +56,8 @@ class CustomRuntimeSink(Sink):
         #: True once the answer (or the start of a stream) has been written.
         self.answered = False
 
-    def fc_wsgi(
-        self, reply: Reply, environ: Mapping[str, Any], start_response: Callable[..., Any]
-    ) -> Any:
+    def http(self, reply: Reply, source: Any, event: Any) -> Any:
+        """Called with `faasgi.events.fc_wsgi` as the source and the environ as the event."""
         # Header values as FC 2.0's runtime takes them: text that encodes to latin-1.
         headers = [(name, wsgi_text(value)) for name, value in reply.headers]
         if not self.stream or reply.omit_body:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent, UnsupportedEvent
-from faasgi.http import FixedReply, Reply, Request
+from faasgi.http import FixedReply, Reply, Request, Response
 from faasgi.interface import Interface, interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, shutdown_process
 from faasgi.report import add_server_timing, enable_report, report, report_logger
@@ -220,9 +220,16 @@ class Handler:
                     reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, instance.init_ms)
-            result = sink.http(reply, source, event)
+            if sink is self._sink and self.codec.large is None:  # Sink.http, inlined
+                try:
+                    response = Response(reply.status, reply.headers, reply.body())
+                except Exception:
+                    response = sink.failed(reply)
+                result = source.render(response, event, self.codec)
+            else:
+                result = sink.http(reply, source, event)
         finally:
-            if reply is not None:
+            if reply is not None and reply.work_left:
                 reply.close(invocation.after_response_budget)
             if invocation.after:
                 finish(invocation, runner)
@@ -255,6 +262,9 @@ class Handler:
     def _serve_fc_wsgi(
         self, environ: Mapping[str, Any], start_response: Callable[..., Any], sink: Sink
     ) -> Any:
+        """FC 2.0 and the FC custom runtime: a PEP 3333 environ in; with the default sink
+        the buffered answer goes to `start_response`, any other sink gets the reply (with
+        `faasgi.events.fc_wsgi` as its source) to stream it."""
         from faasgi.events import fc_wsgi  # FC 2.0 only
 
         runner = self._runner or self._ready()
@@ -269,14 +279,19 @@ class Handler:
                 reply = FixedReply(plain(400, f"Bad Request: {error}"))
             else:
                 try:
-                    reply = runner(request, invocation, False)
+                    reply = runner(request, invocation, sink.delivers_early)
                 except Exception:
                     reply = self._app_failed(request, invocation)
                 if request.method == "HEAD":
                     reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, self.instance.init_ms)
-            result = sink.fc_wsgi(reply, environ, start_response)
+            if sink is self._sink:
+                response = sink.buffer(reply)
+                answer = fc_wsgi.respond(response, start_response)
+            else:
+                # fc_wsgi has NAME but no render(): a streaming sink never renders.
+                answer = sink.http(reply, fc_wsgi, environ)  # type: ignore[arg-type]
         finally:
             if reply is not None:
                 reply.close(invocation.after_response_budget)
@@ -284,7 +299,7 @@ class Handler:
             _current.reset(token)
         if report_logger.isEnabledFor(logging.INFO):
             report(invocation, reply.status, self.instance.init_ms)
-        return result
+        return answer
 
 
 def _load(raw: bytes | bytearray | str) -> Event:

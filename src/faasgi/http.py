@@ -108,13 +108,15 @@ class Reply:
     WSGI `close()`). Iteration raises when the app fails part-way through its body.
     """
 
-    __slots__ = ("headers", "omit_body", "status")
+    __slots__ = ("headers", "omit_body", "status", "work_left")
 
     def __init__(self, status: int, headers: Headers) -> None:
         self.status = status
         self.headers = headers
         #: True for a HEAD request: the app's body is produced (and dropped), never sent.
         self.omit_body = False
+        #: False once nothing is left for `close()` to do (it need not be called then).
+        self.work_left = True
 
     def chunks(self) -> Iterator[bytes]:
         """Each non-empty body chunk as the app produces it."""
@@ -149,6 +151,7 @@ class FixedReply(Reply):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status, response.headers)
         self._body = response.body
+        self.work_left = False
 
     def _produce(self) -> Iterator[bytes]:
         if self._body:

@@ -13,10 +13,19 @@ for the app's work after its response). A sink delivers it:
 The public surface for writing a sink (stable for faasgi's own runtimes and emulator):
 
     class MySink(faasgi.sinks.Sink):
+        delivers_early = True                       # the answer leaves before invoke() returns
         def http(self, reply, source, event): ...   # an HTTP response; return the answer
         def value(self, result): ...                # a non-HTTP route's result
 
     handler.invoke(event, context, MySink(handler.codec))   # -> what the sink returned
+    handler(environ, start_response, MySink(handler.codec)) # FC 2.0 / custom runtime;
+                                                            # source is faasgi.events.fc_wsgi
+
+`delivers_early = True` makes an ASGI app hold its work after the response until the sink
+is done (the default buffered sink leaves it False: a managed runtime answers only when
+the handler returns). `Sink.buffer(reply)` gives the whole answer as a `faasgi.http.Response`
+(a 500 when the app fails before its body is complete), for sinks that stream only some
+answers.
 
 `http()` reads `reply.status` and `reply.headers` (lower-case text names), then iterates
 `reply.chunks()` once — each chunk as the app produced it, no buffering — or calls
@@ -32,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from faasgi.http import Reply, Response
@@ -77,15 +85,6 @@ class Sink:
 
     def value(self, result: Any) -> Any:
         return result
-
-    def fc_wsgi(
-        self, reply: Reply, environ: Mapping[str, Any], start_response: Callable[..., Any]
-    ) -> Any:
-        """An HTTP response to FC 2.0's `handler(environ, start_response)` call: buffered,
-        as FC's runtime takes it; `faasgi.custom_runtime` writes (and streams) it itself."""
-        from faasgi.events import fc_wsgi
-
-        return fc_wsgi.respond(self.buffer(reply), start_response)
 
     def buffer(self, reply: Reply) -> Response:
         """The reply as one Response."""
@@ -138,7 +137,7 @@ def loop_for(runner: Any) -> Any:
     loop = getattr(runner, "loop", None)
     if loop is None:  # made once, never per call
         if _side_loop is None:
-            from faasgi.asgi import InstanceLoop
+            from faasgi.instance_loop import InstanceLoop
 
             _side_loop = InstanceLoop()
         loop = _side_loop

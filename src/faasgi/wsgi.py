@@ -183,6 +183,7 @@ class WSGIReply(Reply):
         self.status = 0  # set by start_response
         self.headers = []
         self.omit_body = False
+        self.work_left = True
         #: Bytes given to the legacy write() callable.
         self.written: list[bytes] = []
         #: True once the status and headers went to the consumer.

@@ -69,13 +69,13 @@ class PoolSettings:
     #: Seconds a request may wait for a free instance before it is throttled (429);
     #: None: as long as `timeout`.
     queue_timeout: float | None = None
-    #: "awslambdaric" or "faasgi": run each instance as that Lambda runtime client against
-    #: its own local Runtime API (faasgi.local.runtime_worker); None: faasgi's own worker.
-    runtime_client: str | None = None
     #: The folder instances run in (Lambda's /var/task, FC's /code); None: the current one.
     working_directory: str | None = None
     #: More `faasgi.local.worker` options (FC lifecycle hooks).
     worker_arguments: tuple[str, ...] = ()
+    #: "awslambdaric" or "faasgi": run each instance as that Lambda runtime client against
+    #: its own local Runtime API (faasgi.local.runtime_worker); None: faasgi's own worker.
+    runtime_client: str | None = None
 
 
 @dataclass(slots=True)
