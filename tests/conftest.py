@@ -39,6 +39,17 @@ NON_HTTP = frozenset(
     }
 )
 
+#: API Gateway WebSocket API samples: not HTTP requests, served by faasgi.asgi_websocket.
+WEBSOCKET = frozenset(
+    {
+        "apiGatewayWebSocketApiConnect.json",
+        "apiGatewayWebSocketApiMessage.json",
+        "apiGatewayWebSocketApiDisconnect.json",
+        "apigw-websocket-request-send-message.json",
+        "apigw-websocket-request-disconnect.json",
+    }
+)
+
 _PLACEHOLDER = re.compile(r"\{\{\{([a-z_]+)\}\}\}")
 
 
@@ -78,7 +89,11 @@ def all_event_files() -> list[Path]:
 
 def http_event_files() -> list[Path]:
     """Every fixture that is an HTTP request for a source faasgi serves."""
-    return [p for p in all_event_files() if p.name not in NON_HTTP and "cloudfront" not in p.parts]
+    return [
+        p
+        for p in all_event_files()
+        if p.name not in NON_HTTP and p.name not in WEBSOCKET and "cloudfront" not in p.parts
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -36,9 +36,13 @@ from faasgi.state import ASGISessionMiddleware
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(backend: Backend | None = None) -> FastAPI:
+def create_app(backend: Backend | None = None, *, live: bool | None = None) -> FastAPI:
     """The FastAPI app on `backend` (from the environment when omitted). Runs once per
-    instance, at init: the stores and their DynamoDB client are built here, not per request."""
+    instance, at init: the stores and their DynamoDB client are built here, not per request.
+    `live`: live updates over WebSockets (live.py); by default on with the environment's
+    backend (served, deployed), off with one given (tests without a WebSocket API)."""
+    if live is None:
+        live = backend is None
     if backend is None:
         backend = from_environment()
     api = TodoAPI(backend.todos)
@@ -134,6 +138,10 @@ def create_app(backend: Backend | None = None) -> FastAPI:
         request.session.clear()  # deletes the stored session and expires the cookie
         return api.logout()
 
+    if live and backend.sessions is not None:
+        from examples.todolist.live import install
+
+        install(app, backend.sessions)
     return app
 
 

@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "invoke": ("faasgi.invoke", "invoke a handler once with one event (a cold start)"),
     "serve": ("faasgi.local.serve", "run the function on localhost the way a FaaS platform does"),
     "check": ("faasgi.local.check", "replay a scenario on warm and fresh instances: find state"),
+    "trigger": ("faasgi.local.trigger", "fire a schedule of a running `faasgi serve` now"),
     "replay": (
         "faasgi.local.replay",
         "replay what faasgi serve --record wrote on a handler; show the first differing answer",

@@ -120,6 +120,11 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
     _request_id: str | None = None
 
     def do_GET(self) -> None:
+        if self.command == "GET" and "websocket" in (self.headers.get("upgrade") or "").lower():
+            from faasgi.fc_websocket import serve_upgrade  # one long-lived connection
+
+            serve_upgrade(self)
+            return
         self._dispatch()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET

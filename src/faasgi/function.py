@@ -60,6 +60,7 @@ class Handler:
         raise_app_errors: bool = False,
         invoke_mode: str | None = None,
         large_responses: str | None = None,
+        websocket_path: str | None = None,
     ) -> None:
         if invoke_mode is not None and invoke_mode not in INVOKE_MODES:
             raise ValueError(f"invoke_mode must be one of {INVOKE_MODES}, not {invoke_mode!r}")
@@ -77,6 +78,7 @@ class Handler:
         #: How `faasgi.runtime` answers HTTP events; None: FAASGI_INVOKE_MODE decides.
         self.invoke_mode = invoke_mode
         self._sink = Sink(self.codec, raise_app_errors)
+        self.websocket_path = websocket_path  # API Gateway WebSocket APIs: asgi_websocket.py
         self.hooks = Hooks()
         self.instance = Instance(self._build_runner, self.hooks)
         self._detect: Callable[[Event], Source | None] = self._first_detect
@@ -192,6 +194,10 @@ class Handler:
             from faasgi.routes import serve_other
 
             return serve_other(self, self._routes, event, context, sink)
+        if source.NAME == "aws-websocket":  # not HTTP: never cached as the last shape
+            from faasgi.asgi_websocket import serve_event
+
+            return serve_event(self, event, context)
         self._last_shape = self._detector.last_shape
         self._last_source = source
         return self._serve_http(source, event, context, sink)
@@ -327,7 +333,8 @@ def serverless(app: App | None = None, /, **options: Any) -> Handler | Callable[
     `interface` ("wsgi"/"asgi", detected when omitted), `base_path`, `binary_types`,
     `text_types`, `lifespan` ("auto"/"on"/"off"), `lazy`, `report`, `server_timing`,
     `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`),
-    `large_responses` ("s3://bucket/prefix/": store answers over the limit, answer 303).
+    `large_responses` ("s3://bucket/prefix/": store answers over the limit, answer 303),
+    `websocket_path` (docs/websockets.md).
     """
     if app is None:
         return lambda target: Handler(target, **options)

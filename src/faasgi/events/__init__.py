@@ -136,6 +136,12 @@ def _lattice(event: Event) -> bool:
     )
 
 
+def _aws_websocket(event: Event) -> bool:
+    # Last in SHAPES, so HTTP events never pay for it; keys no HTTP source has.
+    context = event.get("requestContext")
+    return context.__class__ is dict and "eventType" in context and "connectionId" in context
+
+
 #: (source name, module, shape test), most specific first.
 SHAPES: tuple[tuple[str, str, Callable[[Event], bool]], ...] = (
     ("aws-http", "aws_http", _aws_http),
@@ -143,6 +149,8 @@ SHAPES: tuple[tuple[str, str, Callable[[Event], bool]], ...] = (
     ("alb", "aws_alb", _alb),
     ("aws-rest", "aws_rest", _aws_rest),
     ("lattice", "aws_lattice", _lattice),
+    # Not HTTP: a WebSocket API connection's invocation, served by faasgi.asgi_websocket.
+    ("aws-websocket", "aws_websocket", _aws_websocket),
 )
 
 _MODULES = {name: module for name, module, _ in SHAPES}

@@ -17,11 +17,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from faasgi.cli import UsageError
+from faasgi.cli import UsageError, read_json
 from faasgi.local.gateway import Gateway
 from faasgi.local.pool import Outcome, Pool, PoolSettings
 from faasgi.local.resources import LocalResources
-from faasgi.local.scenario import Step, comparable, load_scenario, unified_diff
+from faasgi.local.scenario import Step, comparable, parse_scenario, unified_diff
 from faasgi.local.serve import SOURCES, add_function_options, function_settings
 from faasgi.local.streamed import collect
 
@@ -101,7 +101,10 @@ class RoundRobin:
 def main(args: argparse.Namespace) -> int:
     if args.instances < 2:
         raise UsageError("--instances must be at least 2 (round-robin needs several)")
-    steps = load_scenario(args.scenario)
+    from faasgi.local.checkasync import check_schedules, split_scenario
+
+    http_steps, scheduled = split_scenario(read_json(args.scenario), args.scenario)
+    steps = parse_scenario(http_steps, args.scenario) if http_steps or not scheduled else []
     environment, resources = function_settings(args)
     _configure_logging(args.verbose)
     settings = PoolSettings(
@@ -118,7 +121,10 @@ def main(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(
             settings, environment={**resources.environment, **environment}
         )
-        return asyncio.run(Check(steps, settings, resources, args).run())
+        status = asyncio.run(Check(steps, settings, resources, args).run()) if steps else 0
+        if scheduled:
+            status |= asyncio.run(check_schedules(scheduled, settings, resources.declared))
+        return status
     finally:
         resources.stop()
 

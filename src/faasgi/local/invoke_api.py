@@ -21,7 +21,7 @@ import logging
 import re
 import struct
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -41,6 +41,10 @@ _NAME = re.compile(
 )
 
 
+#: The payload limit of an asynchronous invocation (API_Invoke: 1 MB).
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+
+
 def function_name(raw: str) -> tuple[str, str | None]:
     """(name, qualifier) from a name, an ARN or a partial ARN; ValueError if none fits."""
     match = _NAME.fullmatch(unquote(raw))
@@ -52,9 +56,17 @@ def function_name(raw: str) -> tuple[str, str | None]:
 class InvokeApi:
     """ASGI app: Lambda's Invoke API in front of the functions' instance pools."""
 
-    def __init__(self, invokers: Mapping[str, Invoker], region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        invokers: Mapping[str, Invoker],
+        region: str = "us-east-1",
+        submit: Callable[[str, bytes], str] | None = None,
+    ) -> None:
         self.invokers = dict(invokers)
         self.region = region
+        #: The async queue (asyncinvoke.py): Event invocations go there, to be queued,
+        #: retried and delivered; it returns the event's request id.
+        self.submit = submit
         self._background: set[asyncio.Task[Outcome]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,6 +110,16 @@ class InvokeApi:
         common = [("x-amzn-requestid", request_id), ("x-amz-executed-version", "$LATEST")]
         if kind == "DryRun":
             return 204, common, b""
+        if kind == "Event" and len(body) > ASYNC_PAYLOAD_LIMIT:
+            return _error(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {ASYNC_PAYLOAD_LIMIT} bytes for the Event "
+                "invocation type",
+            )
+        if kind == "Event" and self.submit is not None:
+            queued_id = self.submit(name, body)
+            return 202, [("x-amzn-requestid", queued_id), common[1]], b""
         if kind == "Event":
             task = asyncio.ensure_future(self._logged(invoker, name, request_id, body))
             self._background.add(task)
@@ -209,4 +231,4 @@ def _header(name: str, value: str) -> bytes:
     )
 
 
-__all__ = ["InvokeApi", "function_name"]
+__all__ = ["ASYNC_PAYLOAD_LIMIT", "InvokeApi", "function_name"]

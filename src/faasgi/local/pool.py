@@ -394,11 +394,18 @@ class Pool:
 
     # -- invocations ----------------------------------------------------------------------
 
-    async def invoke(self, request_id: str, event: bytes) -> Outcome:
-        """Run one invocation on a warm instance, a new one, or after waiting for one."""
+    async def invoke(self, request_id: str, event: bytes, patience: float | None = None) -> Outcome:
+        """Run one invocation on a warm instance, a new one, or after waiting for one.
+
+        `patience`: seconds to wait for a free instance before "throttled" (default: the
+        settings'; asynchronous invocations wait as long as their event may live).
+        """
         settings = self.settings
         queued = time.monotonic()
-        patience = settings.timeout if settings.queue_timeout is None else settings.queue_timeout
+        if patience is None:
+            patience = (
+                settings.timeout if settings.queue_timeout is None else settings.queue_timeout
+            )
         try:
             instance = await self._acquire(patience)
         except asyncio.TimeoutError:

@@ -18,12 +18,15 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faasgi.cli import UsageError
 from faasgi.events import BUILD_NAMES
 from faasgi.local.pool import SHUTDOWN_GRACE, Pool, PoolSettings
 from faasgi.local.resources import LocalResources, load_tables_file
+
+if TYPE_CHECKING:
+    from faasgi.local.asyncserve import AsyncSide
 
 logger = logging.getLogger("faasgi.local.serve")
 
@@ -133,6 +136,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="directory to watch with --reload (repeatable; default: the current one)",
     )
+    from faasgi.local import asyncserve
+
+    asyncserve.add_options(parser)
 
 
 def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalResources]:
@@ -182,6 +188,9 @@ def main(args: argparse.Namespace) -> int:
     if not args.handler:
         raise UsageError("give MODULE:HANDLER (e.g. app:handler) or --template FILE")
     environment, resources = function_settings(args)
+    from faasgi.local.asyncserve import AsyncSide
+
+    async_side = AsyncSide.from_args(args, resources.region)
     with _logging():
         try:
             import uvicorn  # noqa: F401  (fail here, before starting anything)
@@ -190,6 +199,14 @@ def main(args: argparse.Namespace) -> int:
         listener = _listen(args.host, args.port)
         resources.start()
         try:
+            from faasgi.local import websocket_gateway
+
+            websocket_gateway.create_registry_table(resources, environment)
+            environment = {
+                **websocket_gateway.environment(*listener.getsockname()[:2]),
+                **environment,
+            }
+            aws = async_side.start_aws(resources.endpoint_url, resources.started_here)
             settings = PoolSettings(
                 handler=args.handler,
                 source=args.source,
@@ -198,11 +215,12 @@ def main(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 timeout=args.timeout,
                 fresh=args.fresh,
-                environment={**resources.environment, **environment},
+                environment={**resources.environment, **aws, **environment},
                 runtime_client=args.runtime_client,
             )
-            asyncio.run(EmulatorRun(settings, resources, listener, args).run())
+            asyncio.run(EmulatorRun(settings, resources, listener, args, async_side).run())
         finally:
+            async_side.stop_aws()
             resources.stop()
     return 0
 
@@ -249,7 +267,9 @@ class EmulatorRun:
         resources: LocalResources,
         listener: socket.socket,
         args: argparse.Namespace,
+        async_side: AsyncSide | None = None,
     ) -> None:
+        self.async_side = async_side
         self.settings = settings
         self.resources = resources
         self.listener = listener
@@ -261,6 +281,7 @@ class EmulatorRun:
 
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
+        from faasgi.local.websocket_gateway import WebSocketGateway
 
         invoker: Any = self.pool
         if getattr(self.args, "record", None):
@@ -273,7 +294,12 @@ class EmulatorRun:
                 self.args.handler,
                 self.settings.source,
             )
-        server = self._server = _server(Gateway(invoker, self.settings.source))
+        app: Any = Gateway(invoker, self.settings.source)
+        if self.async_side is not None:
+            app = await self.async_side.run(self.pool, app)
+        # WebSockets bypass --record: it records HTTP exchanges.
+        app = WebSocketGateway(app, self.pool)
+        server = self._server = _server(app)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._on_signal)
@@ -291,6 +317,8 @@ class EmulatorRun:
         finally:
             if watch is not None:
                 watch.cancel()
+            if self.async_side is not None:
+                await self.async_side.close()
             grace = 0.0 if self._signals > 1 else None
             await self.pool.close(grace)
             if self._closing is not None:
@@ -376,6 +404,12 @@ class EmulatorRun:
                 lines.append(f"  tables     {listed} (from {args.tables}); others {hook}")
             else:
                 lines.append(f"  tables     {hook}")
+        lines.append(
+            f"  websockets ws://{shown}:{port}/ (any path) as an API Gateway WebSocket API; "
+            f"management API http://{shown}:{port}/@connections"
+        )
+        if self.async_side is not None:
+            lines.extend(self.async_side.banner())
         if args.reload:
             roots = ", ".join(args.reload_dir or [os.getcwd()])
             lines.append(f"  reload     on: new instances when a .py file under {roots} changes")

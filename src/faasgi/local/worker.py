@@ -87,9 +87,12 @@ class Runtime:
             if self.sink_for is not None:
                 sink = self.sink_for(send, started)
                 try:
-                    self.handler.invoke(event, context, sink)  # type: ignore[attr-defined]
+                    result = self.handler.invoke(event, context, sink)  # type: ignore[attr-defined]
                 finally:
                     answered = sink.answered
+                if not answered:  # a path that answers by return value (WebSocket events)
+                    send(RESULT, _since(started), json.dumps(result).encode("utf-8"))
+                    answered = True
             else:
                 result = self.handler(event, context)
                 # The platform serialises the answer; one it cannot serialise is an error.

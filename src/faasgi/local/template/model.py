@@ -2,8 +2,8 @@
 `s.yaml`: plain data, no behaviour. The readers (sam.py, fc.py) fill it; the emulator (run.py)
 starts one instance pool per `Function` and routes requests by its `Route`s.
 
-`Schedule` and `AsyncConfig` are read and listed but not run here: the async engine
-(scheduled and queued invocations) consumes them.
+`Schedule` and `AsyncConfig` are run by the async side (asyncserve.py): schedules fire,
+async invocations are queued, retried and delivered.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Authorizer:
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """A timer: SAM `Schedule`/`ScheduleV2`, FC `timer` trigger. Not run by serve."""
+    """A timer: SAM `Schedule`/`ScheduleV2`, FC `timer` trigger (fired by asyncserve.py)."""
 
     name: str
     kind: str  # "Schedule", "ScheduleV2", "fc-timer"
@@ -74,7 +74,7 @@ class Schedule:
 
 @dataclass(frozen=True, slots=True)
 class AsyncConfig:
-    """SAM `EventInvokeConfig` / FC `asyncInvokeConfig`. Not run by serve."""
+    """SAM `EventInvokeConfig` / FC `asyncInvokeConfig` (applied by asyncserve.py)."""
 
     max_retries: int | None = None
     max_event_age: int | None = None

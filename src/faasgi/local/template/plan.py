@@ -42,6 +42,8 @@ class Plan:
         self.resources = LocalResources(args.dynamodb, dynamodb=not args.no_dynamodb, tables=tables)
         self.pools: dict[str, Pool] = {}
         self.invokers: dict[str, Any] = {}
+        #: Where Event invocations go (the async queue, asyncserve.py); None: run at once.
+        self.submit_async: Callable[[str, bytes], str] | None = None
         #: (label, socket, routes or None for the Invoke API)
         self.ports: list[tuple[str, socket.socket, list[tuple[Route, Function]] | None]] = []
 
@@ -171,7 +173,8 @@ class Plan:
             port = listener.getsockname()[1]
             if routes is None:
                 endpoints[port] = Endpoint(
-                    label, app=InvokeApi(self.invokers, self.resources.region)
+                    label,
+                    app=InvokeApi(self.invokers, self.resources.region, self.submit_async),
                 )
             else:
                 endpoints[port] = Endpoint(label, table=RouteTable(routes))
@@ -203,15 +206,9 @@ class Plan:
                 state = "enabled" if schedule.enabled else "disabled"
                 lines.append(
                     f"    schedule {schedule.name}: {schedule.expression} ({schedule.kind}, "
-                    f"{state}; not run by serve)"
+                    f"{state})"
                 )
-            if function.async_config is not None:
-                config = function.async_config
-                lines.append(
-                    f"    async    retries {config.max_retries}, max age "
-                    f"{config.max_event_age} s, on success {config.on_success}, on failure "
-                    f"{config.on_failure} (not run by serve)"
-                )
+            # Retries, destinations and the schedules' timing: the async lines below.
         for label, url, routes in urls[1:]:
             if routes is None:
                 lines.append(f"  invoke     {url} (Lambda Invoke API: boto3 / aws --endpoint-url)")

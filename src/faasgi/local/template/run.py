@@ -104,15 +104,22 @@ def main(args: argparse.Namespace) -> int:
             import uvicorn  # noqa: F401
         except ImportError:
             raise UsageError("faasgi serve needs uvicorn: pip install 'faasgi[local]'") from None
+        from faasgi.local.asyncserve import AsyncSide, refuse_cli_async
         from faasgi.local.template.plan import Plan
 
+        refuse_cli_async(args)
+        side = AsyncSide.from_project(project, args.retry_delay, region)
         plan = Plan(project, args, environment, keys)
         plan.listeners(_listen)
         try:
             plan.resources.start()
             plan.apply_ttl()
-            asyncio.run(TemplateRun(plan, args).run())
+            aws = side.start_aws(plan.resources.endpoint_url, plan.resources.started_here)
+            plan.environment = {**aws, **plan.environment}
+            plan.submit_async = side.submit
+            asyncio.run(TemplateRun(plan, args, side).run())
         finally:
+            side.stop_aws()
             plan.resources.stop()
             for listener in plan.sockets():
                 listener.close()
@@ -122,9 +129,11 @@ def main(args: argparse.Namespace) -> int:
 class TemplateRun:
     """One `faasgi serve --template` run on the current event loop."""
 
-    def __init__(self, plan: Any, args: argparse.Namespace) -> None:
+    def __init__(self, plan: Any, args: argparse.Namespace, async_side: Any = None) -> None:
         self.plan = plan
         self.args = args
+        #: Schedules, the async queue and its controls (asyncserve.py).
+        self.async_side = async_side
         self._signals = 0
         self._server: Any = None
 
@@ -132,7 +141,11 @@ class TemplateRun:
         from faasgi.local.serve import _server
 
         pools = self.plan.start_pools()
-        server = self._server = _server(self.plan.front())
+        front = self.plan.front()
+        if self.async_side is not None:
+            # The Invoke API keeps its own port (plan.front); the controls join every port.
+            front = await self.async_side.run(self.plan.pools, front, invoke_api=False)
+        server = self._server = _server(front)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._on_signal)
@@ -145,13 +158,18 @@ class TemplateRun:
             while not server.started and not serving.done():
                 await asyncio.sleep(0.01)
             if server.started:
-                print(self.plan.banner(), flush=True)
+                lines = self.plan.banner().splitlines()
+                if self.async_side is not None:  # before the last line, "Ctrl-C stops it"
+                    lines[-1:-1] = self.async_side.banner()
+                print("\n".join(lines), flush=True)
                 if self.args.reload:
                     watch = asyncio.create_task(self._watch(pools))
             await serving
         finally:
             if watch is not None:
                 watch.cancel()
+            if self.async_side is not None:
+                await self.async_side.close()
             grace = 0.0 if self._signals > 1 else None
             closing = asyncio.gather(*(pool.close(grace) for pool in pools))
             await closing
