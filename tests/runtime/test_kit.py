@@ -45,7 +45,9 @@ def translated(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # read for the ARNs it builds
     template = yaml.load(TEMPLATE.read_text(), Loader=_Loader)
     # The zip's local path is what `sam deploy` uploads; the translator wants its S3 form.
-    template["Resources"]["TodoFunction"]["Properties"]["CodeUri"] = "s3://bucket/todolist.zip"
+    for resource in template["Resources"].values():  # every function: TodoLiveFunction too
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://bucket/todolist.zip"
     result: dict[str, Any] = transform.transform(template, {}, _NoPolicies())  # type: ignore[arg-type]
     return result["Resources"]
 
