@@ -244,6 +244,10 @@ class Handler:
             report(invocation, reply.status, self.instance.init_ms)
         return result
 
+    def _report(self, invocation: Invocation, status: int) -> None:
+        """The opt-in REPORT line (faasgi.report), for the WebSocket path too."""
+        report(invocation, status, self.instance.init_ms)
+
     def _app_failed(self, request: Request, invocation: Invocation) -> Reply:
         """Call in an `except` block: the app raised before its response started."""
         if self.raise_app_errors:

@@ -44,10 +44,10 @@ class _NoPolicies:
 def translated(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # read for the ARNs it builds
     template = yaml.load(TEMPLATE.read_text(), Loader=_Loader)
-    # The zip's local path is what `sam deploy` uploads; the translator wants its S3 form.
-    for resource in template["Resources"].values():  # every function: TodoLiveFunction too
+    # The zips' local paths are what `sam deploy` uploads; the translator wants S3 forms.
+    for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = "s3://bucket/todolist.zip"
+            resource["Properties"]["CodeUri"] = "s3://bucket/function.zip"
     result: dict[str, Any] = transform.transform(template, {}, _NoPolicies())  # type: ignore[arg-type]
     return result["Resources"]
 

@@ -4,6 +4,7 @@ awslambdaric needs it."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import threading
@@ -53,6 +54,13 @@ def test_next_hands_over_the_event_with_exactly_application_json(
     assert headers["Lambda-Runtime-Invoked-Function-Arn"].startswith("arn:aws:lambda:")
     assert "Lambda-Runtime-Client-Context" not in headers  # only when there is one
     assert json.loads(body) == {"a": 1}
+
+
+def park(server: RuntimeAPIServer) -> None:
+    """A runtime waiting in /next until the server closes."""
+    # The server goes away at the end of the test, as it should: not an error here.
+    with contextlib.suppress(http.client.HTTPException, OSError):
+        call(server, "GET", BASE + "/invocation/next")
 
 
 def refusal(answer: tuple[int, Any, bytes]) -> tuple[int, str]:
@@ -105,7 +113,7 @@ def test_extensions_register_only_during_init_and_never_for_shutdown(
     )
     assert status == 200 and headers["Lambda-Extension-Identifier"]
     assert json.loads(body)["functionName"] == server.function_name
-    threading.Thread(target=next_event, args=(server,), daemon=True).start()
+    threading.Thread(target=park, args=(server,), daemon=True).start()
     assert server.ready.wait(30)
     late = call(server, "POST", register, b'{"events": []}', Lambda_Extension_Name="late")
     assert refusal(late) == (403, "Extension.RegistrationClosed")

@@ -9,11 +9,15 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import warnings
 from itertools import pairwise
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette's note on httpx vs httpx2: not this test's concern
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from faasgi.events import builder
 from faasgi.testing import FaasClient
