@@ -22,6 +22,8 @@ from faasgi import current_invocation, serverless
 from faasgi.custom_runtime import make_server
 
 Environ = dict[str, Any]
+#: The common headers FC sends with a lifecycle hook (the request id among them).
+FC_HOOK = {"x-fc-request-id": "hook-1", "x-fc-control-path": "/initialize"}
 StartResponse = Callable[..., Any]
 
 
@@ -186,9 +188,7 @@ def test_initialize_hook_runs_the_init_phase_once() -> None:
     handler.on_init(lambda: started.append("init"))
     with serving(handler) as port:
         assert not handler.instance.ready
-        response, body = request(
-            port, "POST", "/initialize", headers={"x-fc-control-path": "/initialize"}
-        )
+        response, body = request(port, "POST", "/initialize", headers=FC_HOOK)
         assert (response.status, response.getheader("x-fc-status"), body) == (200, "200", b"OK")
         assert handler.instance.ready
         request(port, "GET", "/")
@@ -200,7 +200,7 @@ def test_a_failing_initializer_answers_404_as_fc_expects() -> None:
         raise RuntimeError("no database")
 
     with serving(serverless(broken_factory, lazy=True)) as port:
-        response, body = request(port, "POST", "/initialize")
+        response, body = request(port, "POST", "/initialize", headers=FC_HOOK)
     assert response.status == 404
     assert response.getheader("x-fc-status") == "404"
     assert b"no database" in body
@@ -228,6 +228,42 @@ def test_event_invocations_reach_the_handlers_routes() -> None:
         response, body = request(port, "POST", "/invoke", json.dumps(timer).encode(), headers)
     assert response.status == 200
     assert json.loads(body) == {"ticked": "every-minute", "request_id": "evt-1"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("POST", "/invoke", {"x-fc-control-path": "/invoke"}),
+        ("POST", "/run", {"x-fc-control-path": "/invoke", "x-fc-request-id": "r-9"}),
+        ("GET", "/pre-stop", {}),
+        ("GET", "/pre-stop", {"x-fc-control-path": "/http-invoke", "x-fc-request-id": "r-9"}),
+        ("POST", "/initialize", {"x-fc-control-path": "/initialize"}),
+    ],
+    ids=[
+        "invoke marker without FC's request id",
+        "invoke marker on another path",
+        "unmarked pre-stop",
+        "pre-stop marked as user traffic",
+        "initialize without FC's request id",
+    ],
+)
+def test_a_plain_http_request_is_never_taken_for_an_fc_control_request(
+    method: str, path: str, headers: dict[str, str]
+) -> None:
+    handler = serverless(echo)
+    events: list[Any] = []
+    stopped: list[str] = []
+    handler.on("fc-timer")(lambda event, invocation: events.append(event))
+    handler.on_shutdown(lambda: stopped.append("stopped"))
+    timer = b'{"triggerTime": "2024-01-01T00:00:00Z", "triggerName": "t", "payload": ""}'
+
+    with serving(handler) as port:
+        response, body = request(port, method, path, timer, headers)
+
+    assert response.status == 200
+    assert json.loads(body)["path"] == path  # the app answered it
+    assert events == [] and stopped == []
+    handler.shutdown()
 
 
 def free_port() -> int:
@@ -282,4 +318,28 @@ def test_module_entry_point_serves_the_handler_and_runs_pre_stop(tmp_path: Path)
         "FC Invoke End RequestId: r-1",
         "FC PreStop Start RequestId: r-2",
         "FC PreStop End RequestId: r-2",
+    ]
+
+
+def test_a_module_that_raises_at_import_shows_the_users_frames_and_one_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "needs_db.py").write_text("import os\nURL = os.environ['DATABASE_URL']\n")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "faasgi.custom_runtime", "needs_db:handler"],
+        cwd=tmp_path,
+        env={"PATH": "", "PYTHONPATH": ":".join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[-1] == (
+        "faasgi custom runtime: importing 'needs_db' failed: KeyError: 'DATABASE_URL'"
+    )
+    assert [line for line in lines if line.startswith('  File "')] == [
+        f'  File "{tmp_path / "needs_db.py"}", line 2, in <module>'
     ]

@@ -1267,7 +1267,9 @@ def test_custom_runtime_kit_serves_the_built_zip_with_every_cookie(
         assert process.stderr is not None
         assert "serving examples.todolist.flask_app:handler" in process.stderr.readline()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("POST", "/initialize", headers={"x-fc-control-path": "/initialize"})
+        # As FC sends its hooks: with its common headers, the request id among them.
+        hook = {"x-fc-control-path": "/initialize", "x-fc-request-id": "init-1"}
+        connection.request("POST", "/initialize", headers=hook)
         assert connection.getresponse().read() == b"OK"
         connection.request("GET", "/todos", headers={"x-fc-control-path": "/http-invoke"})
         response = connection.getresponse()

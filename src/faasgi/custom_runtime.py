@@ -48,6 +48,12 @@ _CREDENTIAL_HEADERS = frozenset(
 #: Framing headers the server computes itself.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 _HTTP_INVOKE = "/http-invoke"
+#: FC's lifecycle hooks: the method and path FC calls each with.
+_HOOKS = {
+    ("POST", "/initialize"): "Initialize",
+    ("GET", "/pre-stop"): "PreStop",
+    ("GET", "/pre-freeze"): "PreFreeze",
+}
 
 
 class Credentials:
@@ -139,25 +145,39 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
         if body is None:
             return
         path = self.path.partition("?")[0]
-        control = self.headers.get("x-fc-control-path")
         context = RuntimeContext(self.headers.get)
-        # FC marks user requests with x-fc-control-path: /http-invoke, so an app's own
-        # POST /initialize still reaches the app; without the header (local runs) the
-        # paths FC documents for its hooks are taken as hooks.
-        if control != _HTTP_INVOKE:
-            if self.command == "POST" and path == "/initialize":
-                self._hook("Initialize", self.server.function.initializer, context)
-                return
-            if self.command == "GET" and path == "/pre-stop":
-                self._hook("PreStop", self.server.function.pre_stop, context)
-                return
-            if self.command == "GET" and path == "/pre-freeze":  # FC 2.0 only: nothing to do
-                self._answer(200, [("x-fc-status", "200")], b"OK")
-                return
-        if control == "/invoke":
+        control = self._control_request(path)
+        if control == "Invoke":
             self._invoke_event(body, context)
-            return
-        self._invoke_http(body, context)
+        elif control == "Initialize":
+            self._hook("Initialize", self.server.function.initializer, context)
+        elif control == "PreStop":
+            self._hook("PreStop", self.server.function.pre_stop, context)
+        elif control == "PreFreeze":  # FC 2.0 only: nothing to do
+            self._answer(200, [("x-fc-status", "200")], b"OK")
+        else:
+            self._invoke_http(body, context)
+
+    def _control_request(self, path: str) -> str | None:
+        """Which of FC's control requests this is; None for a request meant for the app.
+
+        Only in the form FC sends them: FC adds its common headers, x-fc-request-id among
+        them, to every request it sends a custom runtime, hooks included; marks an event
+        invocation `POST /invoke` with `x-fc-control-path: /invoke`; and marks every user
+        request `x-fc-control-path: /http-invoke` (custom-runtime spec, event handlers and
+        lifecycle hooks pages, cited in docs/deploy.md). A client cannot send x-fc-*
+        headers through an HTTP trigger (the web functions page: "Request headers do not
+        support custom fields that start with x-fc-"). So a plain `GET /pre-stop`, or a
+        request carrying `x-fc-control-path: /invoke` without the rest, reaches the app.
+        """
+        if not self.headers.get("x-fc-request-id"):
+            return None
+        control = self.headers.get("x-fc-control-path")
+        if control == _HTTP_INVOKE:
+            return None
+        if control == "/invoke":
+            return "Invoke" if (self.command, path) == ("POST", "/invoke") else None
+        return _HOOKS.get((self.command, path))
 
     def _read_body(self) -> bytes | None:
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
@@ -373,8 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         target = load_handler(args.handler)
     except UsageError as error:
+        trace = getattr(error, "trace", "")  # the module raised: the user's own frames
+        sys.stderr.write(trace)
         print(f"faasgi custom runtime: {error}", file=sys.stderr)
-        return 2
+        return 1 if trace else 2
     server = make_server(target, args.host, args.port)
     print(
         f"faasgi custom runtime: serving {args.handler} on http://{args.host}:{server.server_port}",

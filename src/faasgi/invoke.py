@@ -16,19 +16,24 @@ import time
 import traceback
 from typing import Any
 
-from faasgi.cli import UsageError, load_handler, read_json, read_text
+from faasgi.cli import UsageError, environment_from, environment_options, read_json, read_text
+from faasgi.errors import MalformedEvent, UnsupportedEvent
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("handler", help="MODULE:HANDLER, e.g. app:handler")
-    parser.add_argument("method", nargs="?", help="HTTP method, e.g. GET (with PATH)")
-    parser.add_argument("path", nargs="?", help="request path with query, e.g. '/items?page=2'")
+    parser.add_argument(
+        "method", nargs="?", metavar="METHOD", help="HTTP method, e.g. GET (with PATH)"
+    )
+    parser.add_argument(
+        "path", nargs="?", metavar="PATH", help="request path with query, e.g. '/items?page=2'"
+    )
     parser.add_argument("--event", help="a JSON event file to send as it is ('-' for stdin)")
     parser.add_argument(
         "--source",
         default="aws-http",
-        help="event format for METHOD PATH: aws-http (default), function-url, aws-rest, alb, "
-        "alb-multi, lattice, fc-http",
+        help="event format for METHOD PATH: aws-http, function-url, aws-rest, alb, alb-multi, "
+        "lattice (Lambda) or fc-http (FC)",
     )
     parser.add_argument(
         "-H", "--header", action="append", default=[], help="request header 'Name: value'"
@@ -39,9 +44,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="DynamoDB endpoint for the function (sets AWS_ENDPOINT_URL_DYNAMODB)",
     )
+    environment_options(parser, "the invocation")
 
 
 def main(args: argparse.Namespace) -> int:
+    os.environ.update(environment_from(args))
     if args.dynamodb:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.dynamodb
         for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
@@ -49,8 +56,12 @@ def main(args: argparse.Namespace) -> int:
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     event, source = _event(args)
     started = time.perf_counter()
-    handler = load_handler(args.handler)
+    from faasgi.loader import load_function
+
+    handler, note = load_function(args.handler)
     loaded = time.perf_counter()
+    if note:
+        print(f"faasgi: {note}", file=sys.stderr)
 
     from faasgi.contexts import context_for
 
@@ -58,6 +69,8 @@ def main(args: argparse.Namespace) -> int:
     payload: Any = json.dumps(event).encode("utf-8") if source == "fc-http" else event
     try:
         result = handler(payload, context)
+    except (UnsupportedEvent, MalformedEvent) as error:  # faasgi refused the event itself
+        raise UsageError(f"the handler cannot take this event: {error}") from None
     except Exception:
         traceback.print_exc()
         print(

@@ -76,6 +76,13 @@ class Page:
         elif argv[:2] == ["faasgi", "check"]:
             result = self.faasgi(argv[1:])
             assert normalised(result.stdout) == normalised(shown), result.stderr
+        elif argv[:2] == ["faasgi", "event"]:
+            result = self.faasgi(argv[1:])
+            assert result.returncode == 0, result.stderr
+            printed, expected = json.loads(result.stdout), json.loads(shown)
+            assert printed.keys() == expected.keys()
+            # Equal but for the time, which is the current one.
+            assert {**printed, "triggerTime": ""} == {**expected, "triggerTime": ""}
         elif argv[:2] == ["faasgi", "invoke"]:
             argv = [self.dynamodb if arg.startswith("http://127.0.0.1:") else arg for arg in argv]
             result = self.faasgi(argv[1:])

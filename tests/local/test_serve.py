@@ -86,7 +86,7 @@ def test_a_request_while_the_instance_is_busy_starts_a_new_instance(
 def test_an_idle_instance_is_reclaimed_after_its_keep_alive(serve: Serve) -> None:
     emulator = serve("hello", "--keep-alive", "1")
     first, _ = instance(get(emulator, "/"))
-    pid = emulator.instance_pids()[first]
+    pid = int(emulator.wait_for(rf"{first}: cold start, pid (\d+)").group(1))
 
     emulator.wait_for(rf"{first}: reclaimed after \d+ s idle", timeout=20)
     until(lambda: not alive(pid))

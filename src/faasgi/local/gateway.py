@@ -14,12 +14,14 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import formatdate
 from typing import Any, Protocol
 
 from faasgi.errors import MalformedEvent
 from faasgi.events import Refused, Stamp, builder
 from faasgi.events.fields import decoded
 from faasgi.http import Request, Response
+from faasgi.local.limits import LIMITS, Limits
 from faasgi.local.pool import Outcome
 from faasgi.local.streamed import STREAM_LIMITS, forward, head_response
 
@@ -36,6 +38,7 @@ _FAILURES: dict[str, tuple[int, str]] = {
     "crash": (502, "Internal server error"),
     "init": (502, "Internal server error"),
     "answer": (502, "Internal server error"),
+    "too-large": (502, "Internal server error"),
     "timeout": (504, "Endpoint request timed out"),
     "throttled": (429, "Too Many Requests"),
     "stopped": (503, "Service Unavailable"),
@@ -54,13 +57,22 @@ class Invoker(Protocol):
 class Gateway:
     """ASGI app: HTTP request -> platform event -> function -> platform answer -> HTTP."""
 
-    def __init__(self, invoker: Invoker, source: str = "aws-http", stage: str = "$default"):
+    def __init__(
+        self,
+        invoker: Invoker,
+        source: str = "aws-http",
+        stage: str = "$default",
+        limits: Limits | None = None,
+    ):
         self.invoker = invoker
         self.source_name = source
         self.source, self.build_event = builder(source)
         self.stage = stage
-        #: Bytes a streamed answer may have (Lambda: 200 MB); None: no limit known.
-        self.stream_limit = STREAM_LIMITS.get(source)
+        #: The payload limits the platform's front enforces (`--no-limits`: none).
+        self.limits = LIMITS[source] if limits is None else limits
+        #: Bytes a streamed answer may have (Lambda: 200 MB); None: no limit known, or
+        #: `--no-limits`.
+        self.stream_limit = STREAM_LIMITS.get(source) if self.limits.answer_bytes else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -100,20 +112,31 @@ class Gateway:
         client = request.client[0] if request.client else "127.0.0.1"
         stamp = Stamp(request_id, int(time.time() * 1000), client, self.stage)
         try:
-            event = self.build_event(request, stamp)
+            built = self.build_event(request, stamp)
         except Refused as refusal:  # the platform answers without invoking the function
             outcome = Outcome(instance="", cold=False, init_ms=None, duration_ms=0.0, queued_ms=0.0)
             response = refusal.response()
         else:
             if adjust is not None:
-                adjust(event)
-            outcome = await self.invoker.invoke(request_id, json.dumps(event).encode("utf-8"))
-            response = self.decode(outcome)
+                adjust(built)
+            event = json.dumps(built).encode("utf-8")
+            too_large = self.limits.check_request(request, event)
+            if too_large is not None:  # the front refuses it: the function never sees it
+                outcome = Outcome(
+                    "", False, None, 0.0, 0.0, failure="too-large", detail=too_large.detail
+                )
+                headers = [("content-type", "application/json")]
+                response = Response(too_large.status, headers, too_large.body)
+            else:
+                outcome = await self.invoker.invoke(request_id, event)
+                response = self.decode(outcome)
         if request.method == "HEAD":
             response.body = b""
         headers = [(n, v) for n, v in response.headers if n not in _HOP_BY_HOP]
         if request.method != "HEAD" and outcome.stream is None:
             headers.append(("content-length", str(len(response.body))))
+        if not any(name.lower() == "date" for name, _ in headers):
+            headers.append(("date", formatdate(usegmt=True)))  # as the platform's front does
         if outcome.instance:
             headers.append(("x-faasgi-instance", outcome.instance))
             headers.append(("x-faasgi-cold", "1" if outcome.cold else "0"))
@@ -126,6 +149,11 @@ class Gateway:
         """The function's answer read as the platform reads it; its error page if none."""
         if outcome.stream is not None:
             return head_response(outcome.payload)
+        if outcome.failure is None and (error := self.limits.check_answer(outcome.payload)):
+            # What the platform writes to the function's log, then the front's 502.
+            logger.warning("%s: %s", outcome.instance, error)
+            outcome.failure = "too-large"
+            outcome.detail = f"the answer has {len(outcome.payload):,} bytes"
         if outcome.failure is None:
             try:
                 return self.source.read_response(json.loads(outcome.payload))

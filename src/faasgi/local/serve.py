@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from faasgi.cli import UsageError
+from faasgi.cli import UsageError, environment_from, environment_options
 from faasgi.events import BUILD_NAMES
 from faasgi.local.pool import SHUTDOWN_GRACE, Pool, PoolSettings
 from faasgi.local.resources import LocalResources, load_tables_file
@@ -58,7 +58,8 @@ def add_function_options(parser: argparse.ArgumentParser, *, template: bool = Fa
         "--source",
         default="aws-http",
         choices=list(SOURCES),
-        help="the platform event each request becomes (default aws-http)",
+        help="the platform event each request becomes: aws-http, aws-rest, alb, alb-multi, "
+        "lattice (Lambda) or fc-http (FC)",
     )
     parser.add_argument(
         "--timeout",
@@ -70,20 +71,15 @@ def add_function_options(parser: argparse.ArgumentParser, *, template: bool = Fa
         "--concurrency",
         type=int,
         default=1,
-        help="requests one instance serves at once: FC's instance concurrency (default 1)",
+        help="FC: requests one instance serves at once, FC's instance concurrency (a Lambda "
+        "instance serves one)",
     )
-    parser.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an environment variable for the instances (repeatable)",
-    )
+    environment_options(parser, "the instances")
     parser.add_argument(
         "--dynamodb",
         metavar="URL",
-        help="use this DynamoDB endpoint instead of starting moto's",
+        help="use this DynamoDB endpoint instead of starting moto's (on FC too: faasgi.state "
+        "keeps its data in DynamoDB)",
     )
     parser.add_argument(
         "--no-dynamodb", action="store_true", help="start no DynamoDB (the app uses none)"
@@ -127,6 +123,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "python -m faasgi.runtime) against its own local Runtime API",
     )
     parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="do not enforce the platform's payload limits (Lambda: 6 MB request and answer, "
+        "1 MB behind an ALB; FC: 32 MB body, 8 KB headers, 4 KB path)",
+    )
+    parser.add_argument(
         "--reload", action="store_true", help="new instances when a .py file changes"
     )
     parser.add_argument(
@@ -165,12 +167,7 @@ def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalRe
         raise UsageError("--runtime-client runs a Lambda runtime client: use an AWS --source")
     if args.dynamodb and args.no_dynamodb:
         raise UsageError("give --dynamodb URL or --no-dynamodb, not both")
-    environment = {}
-    for pair in args.env:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"an environment variable is NAME=VALUE, got {pair!r}")
-        environment[name] = value
+    environment = environment_from(args)
     tables = load_tables_file(args.tables) if args.tables else []
     resources = LocalResources(args.dynamodb, dynamodb=not args.no_dynamodb, tables=tables)
     return environment, resources
@@ -281,6 +278,7 @@ class EmulatorRun:
 
     async def run(self) -> None:
         from faasgi.local.gateway import Gateway
+        from faasgi.local.limits import NONE
         from faasgi.local.websocket_gateway import WebSocketGateway
 
         invoker: Any = self.pool
@@ -294,7 +292,8 @@ class EmulatorRun:
                 self.args.handler,
                 self.settings.source,
             )
-        app: Any = Gateway(invoker, self.settings.source)
+        limits = NONE if getattr(self.args, "no_limits", False) else None
+        app: Any = Gateway(invoker, self.settings.source, limits=limits)
         if self.async_side is not None:
             app = await self.async_side.run(self.pool, app)
         # WebSockets bypass --record: it records HTTP exchanges.
@@ -404,6 +403,10 @@ class EmulatorRun:
                 lines.append(f"  tables     {listed} (from {args.tables}); others {hook}")
             else:
                 lines.append(f"  tables     {hook}")
+        if args.no_limits:
+            lines.append(
+                "  limits     none (--no-limits): payloads the platform refuses get through"
+            )
         lines.append(
             f"  websockets ws://{shown}:{port}/ (any path) as an API Gateway WebSocket API; "
             f"management API http://{shown}:{port}/@connections"
@@ -436,6 +439,8 @@ def _server(app: Any) -> Any:
         access_log=False,
         log_config=None,
         log_level="warning",
+        # The gateway sets Date itself, unless the app's answer has one: never two.
+        date_header=False,
         # A backstop: the pool answers what is still running well before this.
         timeout_graceful_shutdown=int(DRAIN_SECONDS + SHUTDOWN_GRACE + 5),
     )

@@ -30,6 +30,9 @@ class Link:
     """This instance's end of the socket: reads invocations, writes answers."""
 
     def __init__(self, fd: int) -> None:
+        # Not for the app's children (os.system, fork): an instance whose socket another
+        # process holds open would never be seen to end.
+        os.set_inheritable(fd, False)
         self._socket = socket.socket(fileno=fd)
         self._reader: BinaryIO = self._socket.makefile("rb")
         self._write_lock = threading.Lock()
@@ -192,21 +195,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pre-stop", help="FC preStop hook, MODULE:FUNCTION")
     args = parser.parse_args(argv)
 
-    # Ctrl-C in a terminal reaches the whole process group; the emulator decides when an
-    # instance stops, and tells it with SIGTERM as the platform does.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The instance is a process group of its own, out of the terminal's reach; whatever the
+    # emulator was started with (`&` ignores SIGINT, nohup SIGHUP) must not reach the
+    # processes the app starts, which inherit ignored signals.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for name in ("SIGHUP", "SIGQUIT", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
     link = Link(args.fd)
     started = time.perf_counter()
     try:
         from faasgi.cli import load_handler
+        from faasgi.loader import LoadError, load_function
 
-        handler = load_handler(args.handler)
+        handler, note = load_function(args.handler)
         tables = declared_tables(sys.modules[args.handler.partition(":")[0]])
         runtime = Runtime(handler, args.source, args.timeout)
         if args.initializer:  # FC runs it once per instance, before the first invocation
             load_handler(args.initializer)(runtime.context("initializer"))
         if args.pre_stop:
             _on_sigterm_call(load_handler(args.pre_stop), runtime)
+    except LoadError as error:  # one line, after the user's own frames (not importlib's)
+        sys.stderr.write(error.trace + f"{error}\n")
+        # The error types Lambda reports for the same failures.
+        kind = "Runtime.ImportModuleError" if error.trace else "Runtime.HandlerNotFound"
+        failure = {"errorType": kind, "errorMessage": str(error), "trace": error.trace}
+        link.write(INIT_FAILED, 0, b"", json.dumps(failure).encode("utf-8"))
+        return 1
     except BaseException as error:  # SystemExit at import is an init failure too
         trace = traceback.format_exc()
         sys.stderr.write(trace)
@@ -214,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         link.write(INIT_FAILED, 0, b"", json.dumps(failure).encode("utf-8"))
         return 1
     init_ms = (time.perf_counter() - started) * 1000
-    ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables}
+    ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables, "note": note}
     link.write(READY, 0, b"", json.dumps(ready).encode("utf-8"))
     serve(link, runtime, args.concurrency)
     # The emulator has gone without stopping this instance: leave, with the shutdown hooks

@@ -12,7 +12,7 @@ import os
 import warnings
 from typing import Final
 
-from faasgi.state.session import MissingSecret, logger
+from faasgi.state.session import MissingSecret
 
 #: Where the signing secret comes from when none is passed.
 SECRET_ENV: Final = "FAASGI_SESSION_SECRET"
@@ -41,8 +41,10 @@ def secret_bytes(secret: str | bytes | None, dev: bool) -> bytes:
             "faasgi sessions run in DEV MODE with a publicly known secret: anyone can forge "
             f"session cookies. Set {SECRET_ENV} before deploying."
         )
+        # One warning, not a warning and a log record too: both reach the instance's log
+        # (stderr), so the same line appeared twice (logging.captureWarnings turns it into
+        # a record for apps that route warnings through logging).
         warnings.warn(message, stacklevel=3)
-        logger.error(message)
         secret = DEV_SECRET
     raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
     if len(raw) < 16:
