@@ -62,9 +62,8 @@ def free_port() -> int:
 
 @contextmanager
 def emulated(stream: bool) -> Iterator[int]:
-    emulator = Emulator(
-        "stream:handler", "--no-dynamodb", cwd=str(HERE), env=STREAM if stream else {}
-    )
+    options = ("--source", "function-url", "--no-dynamodb")
+    emulator = Emulator("stream:handler", *options, cwd=str(HERE), env=STREAM if stream else {})
     emulator.start()
     try:
         yield int(emulator.url.rsplit(":", 1)[1])

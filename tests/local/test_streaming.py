@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 Serve = Callable[..., Emulator]
 STREAM = {"FAASGI_INVOKE_MODE": "RESPONSE_STREAM"}
+URL = ("--source", "function-url")
 
 
 def timed_get(url: str) -> tuple[httpx.Response, list[tuple[float, bytes]]]:
@@ -50,7 +51,7 @@ def expected(path: str) -> bytes:
 
 
 def test_a_streaming_function_s_chunks_arrive_one_by_one(serve: Serve) -> None:
-    emulator = serve("feed", env=STREAM)
+    emulator = serve("feed", *URL, env=STREAM)
 
     response, pieces = timed_get(emulator.url + "/feed?count=4&delay=0.4")
 
@@ -69,7 +70,7 @@ def test_a_streaming_function_s_chunks_arrive_one_by_one(serve: Serve) -> None:
 
 
 def test_a_buffered_function_answers_whole_with_a_content_length(serve: Serve) -> None:
-    emulator = serve("feed")
+    emulator = serve("feed", *URL)
 
     response, pieces = timed_get(emulator.url + "/feed?count=4&delay=0.3")
 
@@ -78,9 +79,10 @@ def test_a_buffered_function_answers_whole_with_a_content_length(serve: Serve) -
     assert pieces[-1][0] - pieces[0][0] < 0.5  # all at once, after the app finished
 
 
-def test_an_alb_answer_is_never_streamed(serve: Serve) -> None:
-    # ALB cannot stream (API Gateway's response transfer mode page: REST APIs only).
-    emulator = serve("feed", "--source", "alb", env=STREAM)
+@pytest.mark.parametrize("source", ["aws-http", "alb"])
+def test_http_api_and_alb_answers_are_never_streamed(serve: Serve, source: str) -> None:
+    # Neither can stream (API Gateway's response transfer mode page: REST APIs only).
+    emulator = serve("feed", "--source", source, env=STREAM)
 
     response = httpx.get(emulator.url + "/feed?count=3", timeout=60)
 
@@ -101,7 +103,7 @@ def test_rest_and_fc_answers_stream_too(serve: Serve, source: str) -> None:
 
 
 def test_an_error_after_the_first_byte_cuts_the_stream_short(serve: Serve) -> None:
-    emulator = serve("feed", env=STREAM)
+    emulator = serve("feed", *URL, env=STREAM)
 
     status, received = cut_short(emulator.url + "/broken")
 
@@ -115,7 +117,7 @@ def test_an_error_after_the_first_byte_cuts_the_stream_short(serve: Serve) -> No
 def test_a_stream_that_outlives_the_timeout_is_cut_and_its_instance_killed(
     serve: Serve,
 ) -> None:
-    emulator = serve("feed", "--timeout", "1.5", env=STREAM)
+    emulator = serve("feed", *URL, "--timeout", "1.5", env=STREAM)
 
     status, received = cut_short(emulator.url + "/feed?count=10&delay=0.5")
 
@@ -130,7 +132,7 @@ def test_work_after_the_response_runs_after_the_client_has_its_answer(
     serve: Serve, tmp_path: Path, mode: dict[str, str]
 ) -> None:
     log = tmp_path / "after.log"
-    emulator = serve("feed", env={**mode, "AFTER_LOG": str(log)})
+    emulator = serve("feed", *URL, env={**mode, "AFTER_LOG": str(log)})
 
     response = httpx.get(emulator.url + "/after", timeout=60)
     answered = time.time()

@@ -48,7 +48,7 @@ def chromium() -> Iterator[Any]:
 def test_the_page_shows_the_first_token_long_before_the_last(
     serve: Callable[..., Emulator], chromium: Any, module: str
 ) -> None:
-    emulator = serve(f"examples.streaming.{module}:handler")
+    emulator = serve(f"examples.streaming.{module}:handler", "--source", "function-url")
     assert httpx.get(emulator.url + "/", timeout=60).status_code == 200  # the cold start
     page = chromium.new_page()
     try:

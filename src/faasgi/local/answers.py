@@ -5,11 +5,11 @@ work after the response runs after that, so the client has its answer first, as 
 faasgi's own runtimes (`faasgi.runtime` on Lambda, `faasgi.custom_runtime` on FC).
 
 Which answers stream is what the platform would stream:
-- Lambda (`aws-http`, `aws-rest`): a function in `RESPONSE_STREAM` mode
+- Lambda (`function-url`, `aws-rest`): a function in `RESPONSE_STREAM` mode
   (`serverless(..., invoke_mode="RESPONSE_STREAM")` or `FAASGI_INVOKE_MODE`), for the
-  events Lambda can stream — a Function URL (the emulator's `aws-http` events carry the
-  local host as their domain, as a Function URL's do) and a REST API — with Lambda's
-  streaming prelude as the head (`faasgi.runtime.sinks`). HTTP APIs and ALB cannot stream
+  events Lambda can stream — a Function URL's (a `lambda-url` domain) and a REST API's —
+  with Lambda's streaming prelude as the head (`faasgi.runtime.sinks`). HTTP APIs
+  (`aws-http`), ALB and VPC Lattice cannot stream
   (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html).
 - FC (`fc-http`): a function in `RESPONSE_STREAM` mode, as `faasgi.custom_runtime` streams
   it (a web function's chunked answer is a streamed one:
@@ -60,7 +60,7 @@ class EmulatorSink(Sink):
 
     def http(self, reply: Reply, source: Source, event: Event) -> Any:
         fc = source.NAME.startswith("fc")
-        if not self.stream or not (fc or streams(source, event)):
+        if not self.stream or not (fc or _streamable(source, event)):
             return self.value(super().http(reply, source, event))
         if fc:
             shape = {"statusCode": reply.status, "headerList": reply.headers}
@@ -86,6 +86,18 @@ class EmulatorSink(Sink):
         self.answered = True
         self.send(RESULT, elapsed_ms(self.started), answer)
         return result
+
+
+def _streamable(source: Source, event: Event) -> bool:
+    """What Lambda streams, told apart as the emulator builds its events: an `aws-http`
+    event is a Function URL's only on a `lambda-url` domain; the HTTP API's carry the
+    local host (faasgi.runtime's own check, `streams()`, sees any non-execute-api domain
+    as a Function URL, which on Lambda it is)."""
+    if source.NAME == "aws-http":
+        context = event.get("requestContext")
+        domain = context.get("domainName", "") if isinstance(context, dict) else ""
+        return ".lambda-url." in str(domain or "")
+    return streams(source, event)
 
 
 def sink_factory(target: Any) -> Callable[[Send, float], EmulatorSink] | None:
