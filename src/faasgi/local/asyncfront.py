@@ -51,11 +51,16 @@ class AsyncFront:
         self.invoker = invoker
         self.schedules = schedules
         self.fire = fire
+        #: An FC HTTP trigger's gateway: `X-Fc-Invocation-Type: Async` queues (fcasync.py).
+        self._fc = getattr(gateway, "source_name", "") == "fc-http"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         invoke = self.invoke_api is not None and _INVOKE.match(path)
         if scope["type"] != "http" or not (path.startswith("/_faasgi/") or invoke):
+            if self._fc and scope["type"] == "http" and _fc_async(scope):
+                await self._queue_fc(scope, receive, send)
+                return
             await self.gateway(scope, receive, send)
             return
         if not _loopback(scope):
@@ -74,6 +79,22 @@ class AsyncFront:
             await _send(send, 200, "text/html; charset=utf-8", page(self.invoker).encode())
         else:
             await _answer(send, 404, {"message": f"no such control: {method} {path}"})
+
+    async def _queue_fc(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An FC HTTP request with `X-Fc-Invocation-Type: Async`: queued, 202 (fcasync.py)."""
+        from faasgi.local.fcasync import queue
+        from faasgi.local.gateway import _read_body, request_from_scope
+
+        (name,) = self.invoker.functions  # the one function this emulator serves
+        request = request_from_scope(scope, await _read_body(receive))
+
+        def submit(payload: bytes, request_id: str) -> None:
+            self.invoker.submit(name, payload, origin="FC HTTP Async", request_id=request_id)
+
+        response = queue(self.gateway, request, submit)
+        headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
 
     async def _trigger(self, name: str, scope: Scope, send: Send) -> None:
         found = self.schedules.get(name)
@@ -105,6 +126,14 @@ def _parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _fc_async(scope: Scope) -> bool:
+    """Whether the request carries `X-Fc-Invocation-Type: Async` (any case)."""
+    return any(
+        name.lower() == b"x-fc-invocation-type" and value.strip().lower() == b"async"
+        for name, value in scope.get("headers", ())
+    )
 
 
 def _loopback(scope: Scope) -> bool:

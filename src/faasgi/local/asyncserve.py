@@ -25,6 +25,7 @@ from faasgi.local.asyncinvoke import (
     AsyncPolicy,
     platform_policy,
 )
+from faasgi.local.asyncoptions import add_options, refuse_cli_async
 from faasgi.local.destinations import (
     Destination,
     DestinationError,
@@ -37,60 +38,6 @@ logger = logging.getLogger("faasgi.local.async")
 
 UTC = timezone.utc
 _NAMED = re.compile(r"^([A-Za-z][\w.-]{0,63})=(.+)$", re.S)
-
-
-def add_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("asynchronous invocations (docs/async.md)")
-    group.add_argument(
-        "--schedule",
-        action="append",
-        default=[],
-        metavar="[NAME=]EXPR",
-        help="an EventBridge schedule: 'rate(5 minutes)' or 'cron(0 12 * * ? *)' (repeatable)",
-    )
-    group.add_argument(
-        "--scheduler",
-        action="store_true",
-        help="send EventBridge Scheduler events (SAM ScheduleV2) rather than a rule's",
-    )
-    group.add_argument(
-        "--schedule-input", metavar="JSON", help="the schedules' Input (replaces the event)"
-    )
-    group.add_argument(
-        "--timer",
-        action="append",
-        default=[],
-        metavar="[NAME=]CRON",
-        help="an FC timer trigger: '0 0 4 * * *' (seconds first, UTC) or '@every 5m'",
-    )
-    group.add_argument("--timer-payload", metavar="TEXT", help="the FC timers' payload")
-    group.add_argument(
-        "--retry-delay",
-        type=float,
-        metavar="SECONDS",
-        help="first retry after SECONDS, later ones spaced as the platform does "
-        "(default: the platform's, 60 s on Lambda)",
-    )
-    group.add_argument(
-        "--max-retry-attempts",
-        type=int,
-        metavar="N",
-        help="MaximumRetryAttempts (Lambda 0-2, default 2; FC default 3)",
-    )
-    group.add_argument(
-        "--max-event-age",
-        type=float,
-        metavar="SECONDS",
-        help="MaximumEventAgeInSeconds (default 21600 on Lambda, 86400 on FC)",
-    )
-    group.add_argument("--on-success", metavar="ARN", help="OnSuccess destination")
-    group.add_argument("--on-failure", metavar="ARN", help="OnFailure destination")
-    group.add_argument("--dead-letter", metavar="ARN", help="DeadLetterQueue (SQS or SNS)")
-    group.add_argument(
-        "--function-name",
-        metavar="NAME",
-        help="the function's name in ARNs and the Invoke API (default: from MODULE:HANDLER)",
-    )
 
 
 def default_name(handler: str) -> str:
@@ -118,6 +65,11 @@ class AsyncSide:
         self.started_moto: Any = None
         self.invoker: AsyncInvoker | None = None
         self.destinations: Destinations | None = None
+        #: `--record`: the Recorder and each function's (handler, source) (record.py).
+        self.recorder: Any = None
+        self.recorded: dict[str, tuple[str, str]] = {}
+        #: S3 / SNS events of a template, as (function, model.EventSource) (asyncsources.py).
+        self.sources: list[tuple[str, Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -223,6 +175,9 @@ class AsyncSide:
                         max_age=getattr(config, "max_event_age", None),
                         on_success=reachable(key, "OnSuccess", getattr(config, "on_success", None)),
                         on_failure=reachable(key, "OnFailure", getattr(config, "on_failure", None)),
+                        dead_letter=reachable(
+                            key, "DeadLetterQueue", getattr(function, "dead_letter", None)
+                        ),
                     ),
                 )
                 for timer in function.schedules:
@@ -239,12 +194,20 @@ class AsyncSide:
                             enabled=timer.enabled,
                             function=key,
                             region=region,
+                            delivery_retries=getattr(timer, "delivery_retries", None),
+                            delivery_max_age=getattr(timer, "delivery_max_age", None),
+                            delivery_dead_letter=getattr(timer, "delivery_dead_letter", None),
                         )
                     )
         except ScheduleError as error:
             raise UsageError(str(error)) from None
         side = cls(functions, schedules, region)
         side.notes = notes
+        side.sources = [
+            (key, source)
+            for key, function in project.functions.items()
+            for source in getattr(function, "sources", ())
+        ]
         return side
 
     def _aws_destinations(self) -> list[Destination]:
@@ -254,13 +217,15 @@ class AsyncSide:
             for text in (policy.on_success, policy.on_failure, policy.dead_letter)
             if text
         ]
+        # A schedule's own dead-letter queue exists (empty) for the user to look at.
+        texts += [s.delivery_dead_letter for s in self.schedules.values() if s.delivery_dead_letter]
         found = [parse_destination(t, self.region) for t in texts]
         return [d for d in found if d.kind != "function"]
 
     def start_aws(self, dynamodb_endpoint: str | None, started_here: bool) -> dict[str, str]:
         """Reach moto for SQS/SNS/EventBridge destinations (DynamoDB's moto when it runs
         here; else a moto started for them); the variables instances get."""
-        if not self._aws_destinations():
+        if not self._aws_destinations() and not self.sources:
             return {}
         if started_here and dynamodb_endpoint:
             self.endpoint_url = dynamodb_endpoint
@@ -302,8 +267,28 @@ class AsyncSide:
             targets[name] = AsyncFunction(name, pools[name], policy, arn)
         invoker = self.invoker = AsyncInvoker(targets)
         self.destinations = Destinations(invoker, self.endpoint_url, self.region)
+        if self.recorder is not None:
+            deliver, recorder, recorded = invoker.deliver, self.recorder, self.recorded
+
+            async def deliver_then_record(event: AsyncEvent, target: AsyncFunction) -> None:
+                handler, source = recorded.get(target.name, (target.name, "aws-http"))
+                try:
+                    if deliver is not None:
+                        await deliver(event, target)
+                finally:  # with where its result went
+                    recorder.write_async(target.name, handler, source, event)
+
+            invoker.deliver = deliver_then_record
         if self.endpoint_url:
             await asyncio.to_thread(self.destinations.prepare, self._aws_destinations())
+        if self.sources and self.endpoint_url:
+            from faasgi.local.asyncsources import SourceBridges, bridges
+
+            sources = SourceBridges(
+                bridges(self.sources), self.destinations.client, self._submit_source, self.region
+            )
+            await asyncio.to_thread(sources.prepare)
+            self._tasks.append(asyncio.create_task(sources.run()))
         for item in self.schedules.values():
             if item.enabled:
                 self._tasks.append(asyncio.create_task(self._tick(item)))
@@ -314,10 +299,23 @@ class AsyncSide:
             api = InvokeApi(pools, self.region, self.submit)
         return AsyncFront(gateway, invoker, self.schedules, self.fire, api)
 
-    def submit(self, function: str, payload: bytes) -> str:
-        """An Invoke API Event for `function`, queued; its request id."""
+    def submit(
+        self,
+        function: str,
+        payload: bytes,
+        request_id: str | None = None,
+        origin: str = "Invoke API",
+    ) -> str:
+        """An async event for `function` (an Invoke API Event, an FC HTTP request with
+        `X-Fc-Invocation-Type: Async`), queued; its request id."""
         assert self.invoker is not None
-        return self.invoker.submit(function, payload, origin="Invoke API").request_id
+        return self.invoker.submit(
+            function, payload, origin=origin, request_id=request_id
+        ).request_id
+
+    def _submit_source(self, function: str, payload: bytes, origin: str) -> None:
+        assert self.invoker is not None
+        self.invoker.submit(function, payload, origin=origin)
 
     def fire(self, item: Schedule, when: datetime | None = None) -> AsyncEvent:
         """Send `item`'s event for the firing due at `when` (default: now)."""
@@ -348,8 +346,10 @@ class AsyncSide:
         """The banner's async lines: none unless a schedule or destination is set (the
         Invoke API and the log page are always there, see docs/async.md)."""
         policies = [policy for _, policy in self.functions.values()]
-        if not self.schedules and not any(
-            p.on_success or p.on_failure or p.dead_letter for p in policies
+        if (
+            not self.schedules
+            and not self.sources
+            and not any(p.on_success or p.on_failure or p.dead_letter for p in policies)
         ):
             return []
         lines = []
@@ -371,35 +371,23 @@ class AsyncSide:
             payload = f", input {item.input}" if item.input is not None else ""
             state = "" if item.enabled else " (disabled: fires on faasgi trigger only)"
             lines.append(f"  schedule   {item.name}: {item.text}{payload}{state}")
+            delivery = item.delivery_text()
+            if delivery:
+                lines.append(f"  delivery   {item.name}: {delivery}")
+        if self.sources:
+            from faasgi.local.asyncsources import bridges
+
+            lines.extend(
+                f"  source     {b.name}: {b.describe()} -> {b.function}, async"
+                for b in bridges(self.sources)
+            )
         if self.endpoint_url:
             lines.append(
-                f"  AWS        {self.endpoint_url} (moto: SQS, SNS, EventBridge; instances "
+                f"  AWS        {self.endpoint_url} (moto: S3, SQS, SNS, EventBridge; instances "
                 "get AWS_ENDPOINT_URL)"
             )
         lines.extend(f"  not run    {note}" for note in self.notes)
         return lines
-
-
-def refuse_cli_async(args: argparse.Namespace) -> None:
-    """With --template, schedules and destinations come from the template, not options."""
-    given = [
-        option
-        for option, value in (
-            ("--schedule", args.schedule),
-            ("--timer", args.timer),
-            ("--on-success", args.on_success),
-            ("--on-failure", args.on_failure),
-            ("--dead-letter", args.dead_letter),
-            ("--max-retry-attempts", args.max_retry_attempts),
-            ("--max-event-age", args.max_event_age),
-        )
-        if value
-    ]
-    if given:
-        raise UsageError(
-            f"{', '.join(given)}: with --template these come from the template "
-            "(Schedule events, EventInvokeConfig; s.yaml timer triggers, asyncInvokeConfig)"
-        )
 
 
 def _named(text: str, default: str) -> tuple[str, str]:

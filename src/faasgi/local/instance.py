@@ -59,6 +59,24 @@ class _Settings(Protocol):
     runtime_client: str | None
 
 
+def worker_command(settings: _Settings, fd: int) -> list[str]:
+    """The instance process's command line: faasgi's worker, or (`--runtime-client`) a
+    Lambda runtime client's behind its own local Runtime API (faasgi.local.runtime_worker)."""
+    common = ["--fd", str(fd), "--handler", settings.handler, "--timeout", str(settings.timeout)]
+    if settings.runtime_client is not None:
+        module = "faasgi.local.runtime_worker"
+        return [sys.executable, "-m", module, *common, "--client", settings.runtime_client]
+    extra = ["--source", settings.source, "--concurrency", str(settings.concurrency)]
+    return [
+        sys.executable,
+        "-m",
+        "faasgi.local.worker",
+        *common,
+        *extra,
+        *settings.worker_arguments,
+    ]
+
+
 class Owner(Protocol):
     """What an instance needs from its pool."""
 
@@ -340,17 +358,6 @@ def _wait_for_exit(
 
     with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
         loop.call_soon_threadsafe(report)
-
-
-def worker_command(settings: _Settings, fd: int) -> list[str]:
-    """The instance process's command line: faasgi's worker, or a runtime client's."""
-    common = ["--fd", str(fd), "--handler", settings.handler, "--timeout", str(settings.timeout)]
-    if settings.runtime_client is not None:
-        module = "faasgi.local.runtime_worker"
-        return [sys.executable, "-m", module, *common, "--client", settings.runtime_client]
-    extra = ["--source", settings.source, "--concurrency", str(settings.concurrency)]
-    extra += settings.worker_arguments
-    return [sys.executable, "-m", "faasgi.local.worker", *common, *extra]
 
 
 async def copy_output(instance_id: str, stream: asyncio.StreamReader) -> None:

@@ -9,7 +9,8 @@ object as the payload. The function is named by name, by ARN or by partial ARN
 (`123456789012:function:name`), with an optional `:$LATEST` qualifier.
 `POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations` answers in
 the AWS event-stream encoding (API_InvokeWithResponseStream.html): the whole answer as one
-`PayloadChunk` event, then `InvokeComplete`.
+`PayloadChunk` event, then `InvokeComplete`. `X-Amz-Log-Type: Tail` on a synchronous invocation adds
+`X-Amz-Log-Result`, the base64 of the last 4 KB of its log (logtail.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from faasgi.local.gateway import Invoker, Receive, Scope, Send, _read_body
+from faasgi.local.logtail import drained, instance_lines, log_result
 from faasgi.local.pool import Outcome
 from faasgi.local.streamed import collect
 
@@ -127,12 +129,22 @@ class InvokeApi:
             return 202, common, b""
         if kind != "RequestResponse":
             return _error(400, "InvalidParameterValueException", f"bad invocation type {kind}")
+        tail = headers.get("x-amz-log-type", "None")
+        if tail not in ("None", "Tail"):
+            return _error(400, "InvalidParameterValueException", f"bad log type {tail}")
+        lines = instance_lines() if tail == "Tail" else None
+        mark = lines.latest if lines is not None else 0
         outcome = await self._logged(invoker, name, request_id, body)
         if outcome.stream is not None:
             # A function in RESPONSE_STREAM mode streamed an HTTP answer: its payload is
             # what its runtime posts, the prelude, 8 NUL bytes, then the body.
             outcome.payload += b"\x00" * 8 + await collect(outcome)
         streaming = match.group("kind") == "response-streaming-invocations"
+        if lines is not None and outcome.instance:
+            await drained()
+            printed = lines.since(outcome.instance, mark)
+            result = log_result(printed, request_id, outcome.duration_ms)
+            common = [*common, ("x-amz-log-result", result)]
         return self._result(outcome, common, streaming)
 
     async def _logged(self, invoker: Invoker, name: str, request_id: str, body: bytes) -> Outcome:
@@ -181,6 +193,9 @@ class InvokeApi:
                 "ErrorCode": str(shape.get("errorType", error_type)),
                 "ErrorDetails": str(shape.get("errorMessage", "")),
             }
+        log = dict(headers).get("x-amz-log-result")
+        if log:  # InvokeWithResponseStreamCompleteEvent.LogResult
+            complete["LogResult"] = log
         events.append(_event("InvokeComplete", complete, json_body=True))
         content = "application/vnd.amazon.eventstream"
         return 200, [*headers, ("content-type", content)], b"".join(events)

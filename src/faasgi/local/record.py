@@ -1,5 +1,7 @@
 """`faasgi serve --record DIR`: every event a function gets and the answer it gives, one
-JSON file per invocation, numbered in arrival order, with secrets taken out: the values
+JSON file per invocation, numbered in arrival order (an async event once, when it has
+finished: its last attempt's answer, with what became of it under "async"), with secrets
+taken out: the values
 of `Authorization`, `Cookie`, `Set-Cookie` and `X-Api-Key` headers (and an HTTP API
 event's `cookies`) become "<redacted>". `faasgi replay` (replay.py) plays them back.
 """
@@ -51,25 +53,57 @@ class Recorder:
     def write(
         self, function: str, handler: str, source: str, event: bytes, outcome: Outcome
     ) -> None:
+        self._write(function, handler, source, event, outcome.payload, outcome.failure)
+
+    def write_async(self, function: str, handler: str, source: str, event: Any) -> None:
+        """One finished async event (asyncinvoke.AsyncEvent): its payload, the answer of
+        its last attempt and what became of it, under "async" (origin, condition,
+        attempts, request id, scheduled time). An event that expired before it ran has
+        failure "expired" and no answer."""
+        last = event.attempts[-1] if event.attempts else None
+        failure = "expired" if last is None else (None if last.result == "success" else last.result)
+        summary = event.summary()
+        details = {
+            "requestId": event.request_id,
+            "origin": event.origin,
+            "condition": event.condition,
+            "attempts": len(event.attempts),
+            "scheduledTime": summary["scheduledTime"],
+            "deliveredTo": list(event.delivered),
+        }
+        self._write(function, handler, source, event.payload, event.answer, failure, details)
+
+    def _write(
+        self,
+        function: str,
+        handler: str,
+        source: str,
+        event: bytes,
+        payload: bytes,
+        failure: str | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         number = next(self._numbers)
         try:
             decoded_event: Any = json.loads(event)
         except ValueError:
             decoded_event = event.decode("utf-8", "replace")
         answer: Any = None
-        if outcome.failure in (None, "error"):
+        if failure in (None, "error"):
             try:
-                answer = json.loads(outcome.payload)
+                answer = json.loads(payload)
             except ValueError:
-                answer = outcome.payload.decode("utf-8", "replace")
-        record = {
+                answer = payload.decode("utf-8", "replace")
+        record: dict[str, Any] = {
             "function": function,
             "handler": handler,
             "source": source,
             "event": redact(decoded_event),
             "answer": redact(answer),
-            "failure": outcome.failure,
+            "failure": failure,
         }
+        if details is not None:
+            record["async"] = details
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in function)
         path = self.directory / f"{number:06d}-{safe}.json"
         temporary = path.with_suffix(".tmp")

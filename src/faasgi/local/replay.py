@@ -2,6 +2,9 @@
 wrote, in order, through one in-process instance of the handler, and show the first
 answer that differs from the recorded one. The regression test a click-through gives.
 
+Async events (schedules, S3/SNS, Invoke API `Event`) were recorded once each, with the
+answer of their last attempt, and replay once each.
+
 Answers are compared as `faasgi check` compares them (status, location, body with
 generated values masked: scenario.comparable); answers of non-HTTP invocations as JSON
 with the same masking. Exit status 1 when an answer differs, 0 when none does.
@@ -96,6 +99,9 @@ def _replay(records: list[tuple[Path, Any]], handler: Any, spec: str) -> int:
         )
         if expected_text != got_text:
             where = f"{path.name}: {_what(event)}"
+            details = record.get("async")
+            if isinstance(details, dict):  # an async event: its last attempt's answer
+                where += f", async from {details.get('origin')}, {details.get('condition')}"
             print(f"faasgi replay: answer {number} of {len(records)} differs ({where})")
             print(unified_diff(expected_text, got_text, "recorded", spec), end="")
             return 1

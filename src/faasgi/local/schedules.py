@@ -278,6 +278,11 @@ class Schedule:
     enabled: bool = True
     function: str = ""
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: The rule's / Scheduler's own RetryPolicy and DeadLetterConfig: they cover handing
+    #: the event to Lambda's async queue, which locally cannot fail (docs/async.md).
+    delivery_retries: int | None = None
+    delivery_max_age: int | None = None
+    delivery_dead_letter: str | None = None
 
     def next_after(self, moment: datetime) -> datetime:
         """The first firing after `moment` (rates count from the schedule's creation)."""
@@ -286,6 +291,19 @@ class Schedule:
             if when > moment:
                 return when
         raise ScheduleError(f"{self.text} never fires after {moment:%Y-%m-%d %H:%M}")
+
+    def delivery_text(self) -> str:
+        """The rule's / Scheduler's own RetryPolicy and DeadLetterConfig, for the banner."""
+        parts = []
+        if self.delivery_retries is not None:
+            parts.append(f"{self.delivery_retries} delivery retries")
+        if self.delivery_max_age is not None:
+            parts.append(f"for {self.delivery_max_age} s")
+        if self.delivery_dead_letter:
+            parts.append(f"DeadLetterConfig {self.delivery_dead_letter}")
+        if not parts:
+            return ""
+        return ", ".join(parts) + " (handing events to Lambda; never fails locally)"
 
     def event(self, scheduled: datetime) -> bytes:
         """The event the platform sends for the firing at `scheduled`."""

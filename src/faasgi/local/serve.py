@@ -285,13 +285,15 @@ class EmulatorRun:
         if getattr(self.args, "record", None):
             from faasgi.local.record import Recorder, RecordingInvoker
 
+            recorder = Recorder(self.args.record)
             invoker = RecordingInvoker(
-                self.pool,
-                Recorder(self.args.record),
-                self.args.handler,
-                self.args.handler,
-                self.settings.source,
+                self.pool, recorder, self.args.handler, self.args.handler, self.settings.source
             )
+            if self.async_side is not None:  # async events too, once each has finished
+                self.async_side.recorder = recorder
+                self.async_side.recorded = dict.fromkeys(
+                    self.async_side.functions, (self.args.handler, self.settings.source)
+                )
         limits = NONE if getattr(self.args, "no_limits", False) else None
         app: Any = Gateway(invoker, self.settings.source, limits=limits)
         if self.async_side is not None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from faasgi.events import Stamp
 from faasgi.http import Request, Response
 from faasgi.local.authorizers import Authorizers, Refused
+from faasgi.local.fcasync import queue, wants_async
 from faasgi.local.gateway import (
     Gateway,
     Invoker,
@@ -59,7 +60,11 @@ class TemplateFront:
         endpoints: Mapping[int, Endpoint],
         invokers: Mapping[str, Invoker],
         authorizers: Authorizers,
+        submit: Callable[..., str] | None = None,
     ) -> None:
+        #: The async queue (AsyncSide.submit): FC HTTP requests with
+        #: `X-Fc-Invocation-Type: Async` go there (fcasync.py).
+        self.submit = submit
         self.endpoints = dict(endpoints)
         self.invokers = dict(invokers)
         self.authorizers = authorizers
@@ -111,9 +116,19 @@ class TemplateFront:
             outcome = Outcome("", False, None, 0.0, 0.0, failure=None, detail=str(refusal))
             logger.info("%s: refused by %s: %s", function.name, route.authorizer, refusal)
             return _own(refusal.response()), outcome, function.name
-        response, outcome = await gateway.handle(
-            request, lambda event: adjust_event(event, match, authorized)
-        )
+
+        def adjust(event: dict[str, Any]) -> None:
+            adjust_event(event, match, authorized)
+
+        if route.kind == "fc" and self.submit is not None and wants_async(request):
+            submit = self.submit
+
+            def queued(payload: bytes, request_id: str) -> None:
+                submit(function.name, payload, request_id, "FC HTTP Async")
+
+            response = queue(gateway, request, queued, adjust)
+            return response, Outcome("", False, None, 0.0, 0.0, detail="queued"), function.name
+        response, outcome = await gateway.handle(request, adjust)
         return response, outcome, function.name
 
     def _event(self, gateway: Gateway, request: Request, match: Match) -> dict[str, Any]:

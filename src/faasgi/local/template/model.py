@@ -70,6 +70,26 @@ class Schedule:
     input: str | None = None
     enabled: bool = True
     timezone: str | None = None
+    #: The rule's / Scheduler's own delivery settings (`RetryPolicy`, `DeadLetterConfig`):
+    #: they cover handing the event to Lambda, not the function's errors (docs/async.md).
+    delivery_retries: int | None = None
+    delivery_max_age: int | None = None
+    delivery_dead_letter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventSource:
+    """A SAM `S3` or `SNS` event: `kind` "s3" (bucket, events, key filter rules) or
+    "sns" (topic ARN, optional filter policy)."""
+
+    name: str
+    kind: str
+    #: The bucket's name (s3) or the topic's ARN (sns).
+    target: str
+    events: tuple[str, ...] = ()
+    #: S3 key filter rules as (Name, Value): ("prefix", "uploads/"), ("suffix", ".jpg").
+    key_filter: tuple[tuple[str, str], ...] = ()
+    filter_policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +119,10 @@ class Function:
     routes: list[Route] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     async_config: AsyncConfig | None = None
+    #: SAM `DeadLetterQueue.TargetArn` (SQS or SNS): failed async events, after retries.
+    dead_letter: str | None = None
+    #: S3 / SNS event sources (async), run by asyncsources.py.
+    sources: list[EventSource] = field(default_factory=list)
     concurrency: int = 1
     #: FC instance lifecycle hooks, MODULE:ATTRIBUTE.
     initializer: str | None = None
@@ -139,6 +163,7 @@ def split_handler(dotted: str) -> str:
 __all__ = [
     "AsyncConfig",
     "Authorizer",
+    "EventSource",
     "Function",
     "Project",
     "Route",

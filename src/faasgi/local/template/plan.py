@@ -42,6 +42,9 @@ class Plan:
         self.resources = LocalResources(args.dynamodb, dynamodb=not args.no_dynamodb, tables=tables)
         self.pools: dict[str, Pool] = {}
         self.invokers: dict[str, Any] = {}
+        #: `--record`'s Recorder (start_pools), and each function's (handler, source).
+        self.recorder: Any = None
+        self.recorded: dict[str, tuple[str, str]] = {}
         #: Where Event invocations go (the async queue, asyncserve.py); None: run at once.
         self.submit_async: Callable[[str, bytes], str] | None = None
         #: (label, socket, routes or None for the Invoke API)
@@ -102,7 +105,7 @@ class Plan:
     def start_pools(self) -> list[Pool]:
         from faasgi.local.record import Recorder, RecordingInvoker
 
-        recorder = Recorder(self.args.record) if self.args.record else None
+        recorder = self.recorder = Recorder(self.args.record) if self.args.record else None
         for name, function in self.project.functions.items():
             settings = self._settings(function)
             pool = Pool(settings, self.resources.declared)
@@ -110,6 +113,7 @@ class Plan:
             invoker: Any = pool
             if recorder is not None:
                 invoker = RecordingInvoker(pool, recorder, name, function.handler, settings.source)
+                self.recorded[name] = (function.handler, settings.source)
             self.invokers[name] = invoker
         return list(self.pools.values())
 
@@ -179,7 +183,7 @@ class Plan:
             else:
                 endpoints[port] = Endpoint(label, table=RouteTable(routes))
         authorizers = Authorizers(self.project.authorizers, self.invoke, self.keys)
-        return TemplateFront(endpoints, self.invokers, authorizers)
+        return TemplateFront(endpoints, self.invokers, authorizers, self.submit_async)
 
     # -- banner -----------------------------------------------------------------------------
 

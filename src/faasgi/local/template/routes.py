@@ -42,13 +42,30 @@ class RouteTable:
         compiled = [(_rank(route), route, function, _pattern(route)) for route, function in routes]
         compiled.sort(key=lambda item: item[0])
         self._routes = [(route, function, pattern) for _, route, function, pattern in compiled]
+        #: REST stages served here: on execute-api a REST API's URL starts with its stage
+        #: (`https://{api}.execute-api.{region}.amazonaws.com/{stage}/...`,
+        #: https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html).
+        self._stages = {route.stage for route, _ in routes if route.kind == "rest"}
         kinds = {route.kind for route, _ in routes}
         #: The API type whose "no route" answer this port gives.
         self.kind = "http" if "http" in kinds else next(iter(sorted(kinds)), "http")
 
     def match(self, method: str, path: str) -> Match | None:
+        """The route for `path`; `/{stage}/rest` reaches a REST route of that stage as
+        `/rest` (the event builder takes the stage out of `path` and keeps it in
+        `requestContext.path`); a path without the stage routes as it is."""
+        first, _, rest = path.lstrip("/").partition("/")
+        if first in self._stages:
+            found = self._match(method, "/" + rest, first)
+            if found is not None:
+                return found
+        return self._match(method, path)
+
+    def _match(self, method: str, path: str, stage: str | None = None) -> Match | None:
         for route, function, pattern in self._routes:
             if route.method not in ("ANY", method):
+                continue
+            if stage is not None and (route.kind != "rest" or route.stage != stage):
                 continue
             if pattern is None:
                 return Match(route, function, {})

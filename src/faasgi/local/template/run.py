@@ -142,6 +142,9 @@ class TemplateRun:
 
         pools = self.plan.start_pools()
         front = self.plan.front()
+        if self.async_side is not None and self.plan.recorder is not None:
+            self.async_side.recorder = self.plan.recorder
+            self.async_side.recorded = self.plan.recorded
         if self.async_side is not None:
             # The Invoke API keeps its own port (plan.front); the controls join every port.
             front = await self.async_side.run(self.plan.pools, front, invoke_api=False)

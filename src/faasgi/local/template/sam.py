@@ -17,20 +17,15 @@ from typing import Any
 
 from faasgi.local.template.code import CodeNotLocal, code_folder
 from faasgi.local.template.intrinsics import ACCOUNT, Resolver, Unresolved, pseudo_parameters
-from faasgi.local.template.model import (
-    AsyncConfig,
-    Function,
-    Project,
-    Route,
-    Schedule,
-    split_handler,
-)
+from faasgi.local.template.model import AsyncConfig, Function, Project, Route, split_handler
 from faasgi.local.template.sam_apis import read_apis, read_tables
+from faasgi.local.template.sam_events import read_dead_letter, read_s3, read_schedule, read_sns
 
 FUNCTION = "AWS::Serverless::Function"
-#: Event types served over HTTP; Schedule types are read for the async engine.
+#: Event types served over HTTP; Schedule, S3 and SNS types are read for the async engine.
 HTTP_EVENTS = ("Api", "HttpApi")
 SCHEDULE_EVENTS = ("Schedule", "ScheduleV2")
+ASYNC_SOURCES = {"S3": read_s3, "SNS": read_sns}
 
 
 class TemplateError(Exception):
@@ -63,7 +58,21 @@ def local_names(resources: dict[str, Any], region: str) -> tuple[dict[str, str],
     for logical, resource in resources.items():
         kind = resource.get("Type", "") if isinstance(resource, dict) else ""
         props = (resource.get("Properties") or {}) if isinstance(resource, dict) else {}
-        named = props.get("FunctionName") or props.get("TableName") or props.get("Name")
+        named = next(
+            (
+                props[key]
+                for key in (
+                    "FunctionName",
+                    "TableName",
+                    "Name",
+                    "BucketName",
+                    "TopicName",
+                    "QueueName",
+                )
+                if isinstance(props.get(key), str)
+            ),
+            None,
+        )
         name = named if isinstance(named, str) else logical
         if kind in (FUNCTION, "AWS::Lambda::Function"):
             refs[logical] = name
@@ -79,6 +88,13 @@ def local_names(resources: dict[str, Any], region: str) -> tuple[dict[str, str],
             attributes[f"{logical}.QueueName"] = name
         elif kind == "AWS::SNS::Topic":
             refs[logical] = f"arn:aws:sns:{prefix}:{name}"
+            attributes[f"{logical}.TopicName"] = name
+        elif kind == "AWS::S3::Bucket":
+            # A bucket's name is lower case; CloudFormation would generate one from the
+            # stack and logical id, locally the logical id will do.
+            bucket = name if named else logical.lower()
+            refs[logical] = bucket
+            attributes[f"{logical}.Arn"] = f"arn:aws:s3:::{bucket}"
         else:
             refs[logical] = logical
     return refs, attributes
@@ -217,6 +233,11 @@ def _function(
         memory=int(value("MemorySize", 128)),
         environment=environment,
     )
+    try:
+        dead_letter = {"DeadLetterQueue": resolver.value(props.get("DeadLetterQueue"))}
+        read_dead_letter(logical, dead_letter, function, project)
+    except Unresolved as error:
+        skipped.append(f"{logical}.DeadLetterQueue: {error}")
     for event_name, event in (props.get("Events") or {}).items():
         _event(logical, event_name, event, function, resolver, apis, project)
     url = props.get("FunctionUrlConfig")
@@ -268,20 +289,15 @@ def _event(
     props = resolver.value(event.get("Properties") or {}) if kind else {}
     where = f"{logical} event {event_name}"
     if kind in SCHEDULE_EVENTS:
-        expression = props.get("Schedule") or props.get("ScheduleExpression") or ""
-        state = props.get("State")
-        enabled = props.get("Enabled", True) if state is None else state == "ENABLED"
-        payload = props.get("Input")
+        region = resolver.value({"Ref": "AWS::Region"})
         function.schedules.append(
-            Schedule(
-                event_name,
-                kind,
-                str(expression),
-                None if payload is None else str(payload),
-                bool(enabled),
-                props.get("ScheduleExpressionTimezone"),
-            )
+            read_schedule(logical, event_name, kind, props, str(region), project)
         )
+        return
+    if kind in ASYNC_SOURCES:
+        source = ASYNC_SOURCES[kind](where, event_name, props, project)
+        if source is not None:
+            function.sources.append(source)
         return
     if kind not in HTTP_EVENTS:
         project.not_emulated.append(f"{where}: {kind} events (invoke it on the invoke port)")
