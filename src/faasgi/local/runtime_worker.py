@@ -10,15 +10,15 @@ function's own in the instance's environment) and the server sends the function'
 deadline (`--timeout`). The runtime's process imports the app (runtime_preload.py) and
 passes its `faasgi_tables()` back here, so the emulator creates them as for its own worker.
 
-A streamed answer (FAASGI_INVOKE_MODE=RESPONSE_STREAM) reaches the emulator as the
-buffered answer it stands for: the prelude's status, headers and cookies, and the body.
-Lambda only (one invocation at a time). Run as `python -m faasgi.local.runtime_worker`,
-never imported by apps.
+A streamed answer (FAASGI_INVOKE_MODE=RESPONSE_STREAM) reaches the emulator chunk by
+chunk as the runtime posts it, for the sources Lambda streams (runtime_relay.py); other
+answers go whole. The instance is free again once the runtime asks for its next event,
+after its work after the response. Lambda only (one invocation at a time).
+Run as `python -m faasgi.local.runtime_worker`, never imported by apps.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -27,9 +27,10 @@ import sys
 import time
 from typing import Any
 
-from faasgi.local.frames import DONE, ERROR, INIT_FAILED, INVOKE, READY, RESULT
-from faasgi.local.runtime_api import Outcome, RuntimeAPIServer, signal_shutdown
+from faasgi.local.frames import INIT_FAILED, INVOKE, READY
+from faasgi.local.runtime_api import RuntimeAPIServer, signal_shutdown
 from faasgi.local.runtime_environment import FunctionIdentity
+from faasgi.local.runtime_relay import IdleAwareServer, Send, relay_invocation
 from faasgi.local.worker import Link
 
 CLIENTS = ("awslambdaric", "faasgi")
@@ -53,18 +54,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-
-
-def buffered_answer(outcome: Outcome) -> bytes:
-    """What the handler's answer is as JSON: a streamed answer folded into the shape a
-    buffered Function URL answer has."""
-    if not outcome.streamed:
-        return outcome.body
-    prelude, _, body = outcome.body.partition(b"\x00" * 8)
-    shape: dict[str, Any] = json.loads(prelude)
-    shape["body"] = base64.b64encode(body).decode("ascii")
-    shape["isBase64Encoded"] = True
-    return json.dumps(shape).encode("utf-8")
 
 
 def start(
@@ -114,6 +103,13 @@ def wait_for_init(server: RuntimeAPIServer, process: subprocess.Popen[bytes]) ->
     return f"the runtime did not ask for an event within {INIT_LIMIT:g} s"
 
 
+def _sender(link: Link, call_id: int) -> Send:
+    def send(kind: int, meta: bytes, body: bytes) -> None:
+        link.write(kind, call_id, meta, body)
+
+    return send
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -127,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     link = Link(args.fd)
     started = time.perf_counter()
     identity = FunctionIdentity.from_environment(os.environ)
-    server = RuntimeAPIServer(
+    server = IdleAwareServer(
         function_name=identity.name,
         timeout=args.timeout,
         memory_mb=identity.memory_mb,
@@ -163,16 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, call_id, meta, body = frame
         if kind != INVOKE:
             continue
-        began = time.perf_counter()
-        outcome = server.invoke(body, request_id=meta.decode("ascii"), wait=args.timeout + 5)
-        duration = f"{(time.perf_counter() - began) * 1000:.3f}".encode("ascii")
-        if outcome.kind == "response":
-            link.write(RESULT, call_id, duration, buffered_answer(outcome))
-        else:
-            link.write(ERROR, call_id, duration, outcome.body)
-        # The invocation is over for the emulator (the pool frees the instance); work the
-        # runtime does after its answer delays the next event, which waits for /next.
-        link.write(DONE, call_id, duration, b"")
+        relay_invocation(server, _sender(link, call_id), meta.decode("ascii"), body, args.timeout)
     stop()
     return 0
 
