@@ -58,7 +58,9 @@ def check_async(url: str, emulator: Emulator, log: Path) -> None:
 
 
 def test_an_s_yaml_http_trigger_queues_async_requests(tmp_path: Path) -> None:
+    # --template needs the template extra (PyYAML and aws-sam-translator), for s.yaml too.
     pytest.importorskip("yaml")
+    pytest.importorskip("samtranslator")
     log = tmp_path / "calls.jsonl"
     emulator = Emulator(
         f"--template={PROJECT / 's.yaml'}",
