@@ -26,6 +26,7 @@ from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:
     from faasgi.events import Event, Source
+    from faasgi.wsgi_direct import Parse
 
 logger = logging.getLogger("faasgi")
 
@@ -84,6 +85,7 @@ class Handler:
         self._detector: Any = None
         self._last_shape: Callable[[Event], bool] | None = None
         self._last_source: Any = None
+        self._last_parse: Any = None
         self._routes: dict[str, Callable[..., Any]] = {}
         self._runner: Any = None
         self._app: App | None = None
@@ -187,7 +189,7 @@ class Handler:
         # An instance sees one source: try the last one found before asking the detector.
         shape = self._last_shape
         if shape is not None and shape(event):
-            return self._serve_http(self._last_source, event, context, sink)
+            return self._serve_http(self._last_source, event, context, sink, self._last_parse)
         source = self._detect(event)
         if source is None:
             from faasgi.routes import serve_other
@@ -197,11 +199,16 @@ class Handler:
             from faasgi.asgi_websocket import serve_event
 
             return serve_event(self, event, context)
+        from faasgi.wsgi_direct import parser_for
+
         self._last_shape = self._detector.last_shape
         self._last_source = source
-        return self._serve_http(source, event, context, sink)
+        self._last_parse = parser_for(source, self)
+        return self._serve_http(source, event, context, sink, self._last_parse)
 
-    def _serve_http(self, source: Source, event: Event, context: Any, sink: Sink) -> Any:
+    def _serve_http(
+        self, source: Source, event: Event, context: Any, sink: Sink, parse: Parse
+    ) -> Any:
         runner = self._runner or self._ready()
         instance = self.instance
         invocation = Invocation(event, context, source.NAME, next(instance.invocations) == 0)
@@ -209,7 +216,7 @@ class Handler:
         reply: Reply | None = None
         try:
             try:
-                request = source.parse(event, self.base_path)
+                request = parse(event, self.base_path)
             except MalformedEvent as error:
                 reply = FixedReply(plain(400, f"Bad Request: {error}"))
             except (AttributeError, KeyError, TypeError, ValueError) as error:

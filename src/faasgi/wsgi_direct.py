@@ -1,0 +1,169 @@
+"""The WSGI environ built straight from an API Gateway HTTP API (payload 2.0) event, for
+the common case, skipping the intermediate `Request` and its header list.
+
+`faasgi.events.aws_http.parse` + `WSGIRunner.environ` walk the headers three times (to
+lower-case pairs, for Host and X-Forwarded-*, into `HTTP_*` keys) and allocate a list, a
+tuple per header and a `Request` per call. Here one pass over the event's header dict fills
+the environ. Only the shape that needs none of the general path's care takes it: no base
+path, no stage prefix in `rawPath`, no Function URL (percent-encoded path), no `cookies`
+array, every header a string, no header name given twice or as `Cookie`. Anything else
+returns None and goes the general way, so the environ is the same either way (the
+differential tests, tests/test_differential.py, hold both to Werkzeug's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+
+from faasgi.events.fields import decode_body, http_version, origin
+from faasgi.http import Request
+from faasgi.wsgi import _NO_BODY, _PORTS, WSGIRunner, _environ_key, wsgi_text
+
+if TYPE_CHECKING:
+    from faasgi.events import Event, Source
+
+Parse = Callable[["Event", str], Request]
+
+
+class EnvironRequest(Request):
+    """A request already turned into its WSGI environ; `method` and `path` are kept for
+    the HEAD check and the error log, the other `Request` fields are not set."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, method: str, path: bytes, environ: dict[str, Any]) -> None:
+        self.method = method
+        self.path = path
+        self.environ = environ
+
+
+def parser_for(source: Source, handler: Any) -> Parse:
+    """How `handler` parses events of `source`: straight into an environ where it can
+    (an HTTP API event, a WSGI app, no base path), else `source.parse`. Decided once per
+    source shape, on the first call (the app, and so the runner, may be built lazily)."""
+    parse: Parse = source.parse
+    if source.NAME != "aws-http" or handler.base_path:
+        return parse
+
+    def direct(event: Event, base_path: str) -> Request:
+        return http_api_environ(runner, event) or parse(event, base_path)
+
+    runner = handler._runner
+    if runner is not None:  # built already (not lazy): decide now
+        return direct if runner.__class__ is WSGIRunner else parse
+    chosen: Parse | None = None
+
+    def first(event: Event, base_path: str) -> Request:
+        nonlocal chosen, runner
+        if chosen is None:
+            runner = handler._runner
+            chosen = direct if runner.__class__ is WSGIRunner else parse
+        return chosen(event, base_path)
+
+    return first
+
+
+def http_api_environ(runner: WSGIRunner, event: Event) -> EnvironRequest | None:
+    """The environ for this HTTP API event, or None when it needs the general path."""
+    context = event.get("requestContext")
+    if context.__class__ is not dict or "cookies" in event:
+        return None
+    http = context.get("http")
+    if http.__class__ is not dict:
+        return None
+    method = http.get("method")
+    raw_path = event.get("rawPath") or http.get("path") or "/"
+    domain = context.get("domainName")
+    stage = context.get("stage")
+    headers = event.get("headers")
+    if (
+        method.__class__ is not str
+        or raw_path.__class__ is not str
+        or domain.__class__ is not str
+        or ".lambda-url." in domain
+        or (stage and stage != "$default" and ".execute-api." in domain)
+        or (headers is not None and headers.__class__ is not dict)
+    ):
+        return None
+    body = decode_body(event.get("body"), event.get("isBase64Encoded"))
+    query = event.get("rawQueryString") or ""
+    if query.__class__ is not str:
+        return None
+    environ = runner._base.copy()
+    environ["REQUEST_METHOD"] = method
+    environ["SCRIPT_NAME"] = ""
+    environ["PATH_INFO"] = path_info = wsgi_text(raw_path)
+    environ["QUERY_STRING"] = wsgi_text(query)
+    # Placeholders keep the general path's key order; filled in once the headers are read.
+    environ["SERVER_NAME"] = environ["SERVER_PORT"] = environ["SERVER_PROTOCOL"] = ""
+    environ["wsgi.url_scheme"] = "https"
+    if body:
+        environ["wsgi.input"] = BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        environ["wsgi.input"] = _NO_BODY
+    source_ip = http.get("sourceIp")
+    if source_ip:
+        environ["REMOTE_ADDR"] = source_ip
+        environ["REMOTE_PORT"] = "0"
+    if headers:
+        keys = _RAW_KEYS
+        for name, value in headers.items():
+            key = keys.get(name) or _raw_key(keys, name)
+            if len(key) > 1:  # "HTTP_*" or "CONTENT_TYPE"
+                if value.__class__ is not str or key in environ:
+                    return None  # repeated or not a string: the general path merges them
+                environ[key] = value if value.isascii() else value.encode("utf-8").decode("latin-1")
+            elif key == _COOKIE or value.__class__ is not str:
+                return None  # the general path moves the cookie header last
+            elif not body and name.lower() == "content-length":
+                environ["CONTENT_LENGTH"] = "0"
+    host = environ.get("HTTP_HOST")
+    proto = environ.get("HTTP_X_FORWARDED_PROTO")
+    port = environ.get("HTTP_X_FORWARDED_PORT")
+    if not (
+        (host is None or host.isascii())
+        and (proto is None or proto.isascii())
+        and (port is None or port.isascii())
+    ):
+        return None  # the general path reads these before their WSGI transcoding
+    # The general path's `origin()`, given the three headers it reads (first of each).
+    pairs = [("host", host)] if host is not None else []
+    if proto is not None:
+        pairs.append(("x-forwarded-proto", proto))
+    if port is not None:
+        pairs.append(("x-forwarded-port", port))
+    scheme, (server_name, server_port) = origin(pairs, "https", domain or None)
+    if host is None and len(pairs) > 0 and pairs[-1][0] == "host":
+        value = pairs[-1][1]
+        environ["HTTP_HOST"] = value if value.isascii() else wsgi_text(value)
+    environ["SERVER_NAME"] = server_name
+    environ["SERVER_PORT"] = _PORTS.get(server_port) or str(server_port)
+    environ["SERVER_PROTOCOL"] = "HTTP/" + http_version(http.get("protocol"))
+    environ["wsgi.url_scheme"] = scheme
+    return EnvironRequest(method, path_info.encode("latin-1"), environ)
+
+
+#: Header names as the event spells them -> environ keys, per process; `_DROPPED` for
+#: Content-Length (set from the body) and names with "_" (see `_environ_key`).
+_RAW_KEYS: dict[str, str] = {}
+_DROPPED = "-"
+_COOKIE = "!"
+
+
+def _raw_key(keys: dict[str, str], name: str) -> str:
+    """ "Content-Type" -> "CONTENT_TYPE", "X-Id" -> "HTTP_X_ID", memoised per raw name."""
+    lower = name.lower()
+    if lower == "content-type":
+        key = "CONTENT_TYPE"
+    elif lower == "cookie":
+        key = _COOKIE
+    elif lower == "content-length":
+        key = _DROPPED
+    else:
+        key = _environ_key(lower) or _DROPPED
+    if len(keys) < 512:
+        keys[name] = key
+    return key
