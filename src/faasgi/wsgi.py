@@ -222,7 +222,11 @@ class WSGIReply(Reply):
         self.status = int(code)
         names = _RESPONSE_NAMES
         self.headers = [
-            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
+            (
+                names.get(name) or _response_name(name),
+                value if value.isascii() else header_text(value),
+            )
+            for name, value in headers
         ]
         return self.written.append
 

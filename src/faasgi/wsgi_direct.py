@@ -14,10 +14,11 @@ differential tests, tests/test_differential.py, hold both to Werkzeug's).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
-from faasgi.events.fields import decode_body, http_version, origin
+from faasgi.events.fields import decode_body, host_header, http_version, origin_of
 from faasgi.http import Request
 from faasgi.wsgi import _NO_BODY, _PORTS, WSGIRunner, _environ_key, wsgi_text
 
@@ -47,32 +48,32 @@ def parser_for(source: Source, handler: Any) -> Parse:
     if source.NAME != "aws-http" or handler.base_path:
         return parse
 
-    def direct(event: Event, base_path: str) -> Request:
-        return http_api_environ(runner, event) or parse(event, base_path)
-
     runner = handler._runner
-    if runner is not None:  # built already (not lazy): decide now
-        return direct if runner.__class__ is WSGIRunner else parse
+    if runner is not None:  # built already (not lazy): decide now; partial adds no frame
+        return partial(http_api_environ, runner, parse) if runner.__class__ is WSGIRunner else parse
     chosen: Parse | None = None
 
     def first(event: Event, base_path: str) -> Request:
-        nonlocal chosen, runner
+        nonlocal chosen
         if chosen is None:
-            runner = handler._runner
-            chosen = direct if runner.__class__ is WSGIRunner else parse
+            built = handler._runner
+            chosen = (
+                partial(http_api_environ, built, parse) if built.__class__ is WSGIRunner else parse
+            )
         return chosen(event, base_path)
 
     return first
 
 
-def http_api_environ(runner: WSGIRunner, event: Event) -> EnvironRequest | None:
-    """The environ for this HTTP API event, or None when it needs the general path."""
+def http_api_environ(runner: WSGIRunner, general: Parse, event: Event, base_path: str) -> Request:
+    """The environ for this HTTP API event, or `general(event, base_path)` (the general
+    path) when the event needs it."""
     context = event.get("requestContext")
     if context.__class__ is not dict or "cookies" in event:
-        return None
+        return general(event, base_path)
     http = context.get("http")
     if http.__class__ is not dict:
-        return None
+        return general(event, base_path)
     method = http.get("method")
     raw_path = event.get("rawPath") or http.get("path") or "/"
     domain = context.get("domainName")
@@ -86,16 +87,18 @@ def http_api_environ(runner: WSGIRunner, event: Event) -> EnvironRequest | None:
         or (stage and stage != "$default" and ".execute-api." in domain)
         or (headers is not None and headers.__class__ is not dict)
     ):
-        return None
+        return general(event, base_path)
     body = decode_body(event.get("body"), event.get("isBase64Encoded"))
     query = event.get("rawQueryString") or ""
     if query.__class__ is not str:
-        return None
+        return general(event, base_path)
     environ = runner._base.copy()
     environ["REQUEST_METHOD"] = method
     environ["SCRIPT_NAME"] = ""
-    environ["PATH_INFO"] = path_info = wsgi_text(raw_path)
-    environ["QUERY_STRING"] = wsgi_text(query)
+    environ["PATH_INFO"] = path_info = (
+        raw_path if raw_path.isascii() else raw_path.encode("utf-8").decode("latin-1")
+    )
+    environ["QUERY_STRING"] = query if query.isascii() else wsgi_text(query)
     # Placeholders keep the general path's key order; filled in once the headers are read.
     environ["SERVER_NAME"] = environ["SERVER_PORT"] = environ["SERVER_PROTOCOL"] = ""
     environ["wsgi.url_scheme"] = "https"
@@ -114,10 +117,12 @@ def http_api_environ(runner: WSGIRunner, event: Event) -> EnvironRequest | None:
             key = keys.get(name) or _raw_key(keys, name)
             if len(key) > 1:  # "HTTP_*" or "CONTENT_TYPE"
                 if value.__class__ is not str or key in environ:
-                    return None  # repeated or not a string: the general path merges them
+                    return general(
+                        event, base_path
+                    )  # repeated or not a string: the general path merges them
                 environ[key] = value if value.isascii() else value.encode("utf-8").decode("latin-1")
             elif key == _COOKIE or value.__class__ is not str:
-                return None  # the general path moves the cookie header last
+                return general(event, base_path)  # the general path moves the cookie header last
             elif not body and name.lower() == "content-length":
                 environ["CONTENT_LENGTH"] = "0"
     host = environ.get("HTTP_HOST")
@@ -128,17 +133,13 @@ def http_api_environ(runner: WSGIRunner, event: Event) -> EnvironRequest | None:
         and (proto is None or proto.isascii())
         and (port is None or port.isascii())
     ):
-        return None  # the general path reads these before their WSGI transcoding
+        return general(
+            event, base_path
+        )  # the general path reads these before their WSGI transcoding
     # The general path's `origin()`, given the three headers it reads (first of each).
-    pairs = [("host", host)] if host is not None else []
-    if proto is not None:
-        pairs.append(("x-forwarded-proto", proto))
-    if port is not None:
-        pairs.append(("x-forwarded-port", port))
-    scheme, (server_name, server_port) = origin(pairs, "https", domain or None)
-    if host is None and len(pairs) > 0 and pairs[-1][0] == "host":
-        value = pairs[-1][1]
-        environ["HTTP_HOST"] = value if value.isascii() else wsgi_text(value)
+    scheme, (server_name, server_port) = origin_of(host, proto, port, "https", domain or None)
+    if host is None and domain:  # as origin() adds it: every HTTP/1.1 request has one
+        environ["HTTP_HOST"] = wsgi_text(host_header(scheme, server_name, server_port))
     environ["SERVER_NAME"] = server_name
     environ["SERVER_PORT"] = _PORTS.get(server_port) or str(server_port)
     environ["SERVER_PROTOCOL"] = "HTTP/" + http_version(http.get("protocol"))
