@@ -1,4 +1,4 @@
-"""The environ built straight from an HTTP API event (faasgi.wsgi_direct) is the one the
+"""The environ built straight from an API Gateway event (faasgi.wsgi_direct) is the one the
 general path builds (`aws_http.parse` + `WSGIRunner.environ`, held to Werkzeug's by
 tests/test_differential.py), key order included; shapes it does not cover fall back."""
 
@@ -13,7 +13,7 @@ import pytest
 
 import faasgi.wsgi_direct as direct
 from faasgi import serverless
-from faasgi.events import aws_http
+from faasgi.events import aws_http, aws_rest
 from faasgi.lifecycle import Invocation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events" / "aws-powertools-lambda-python"
@@ -41,7 +41,9 @@ def _common(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _environs(event: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], bool]:
+def _environs(
+    event: dict[str, Any], source: Any = aws_http
+) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], bool]:
     seen: list[dict[str, Any]] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -51,10 +53,11 @@ def _environs(event: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[tuple[
 
     handler = serverless(app)
     general = lambda event, base_path: None  # noqa: E731
-    taken = direct.http_api_environ(handler._runner, general, copy.deepcopy(event), "") is not None
+    build = direct._BUILDERS[source.NAME]
+    taken = build(handler._runner, general, copy.deepcopy(event), "") is not None
     handler(copy.deepcopy(event), None)
-    invocation = Invocation(event, None, "aws-http", False)
-    expected = handler._runner.environ(aws_http.parse(copy.deepcopy(event), ""), invocation)
+    invocation = Invocation(event, None, source.NAME, False)
+    expected = handler._runner.environ(source.parse(copy.deepcopy(event), ""), invocation)
     skip = {"wsgi.input", "faasgi.invocation", "apig_wsgi.full_event", "apig_wsgi.context"}
 
     def comparable(environ: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -97,5 +100,41 @@ def _variants() -> list[tuple[str, dict[str, Any], bool]]:
 )
 def test_direct_environ_is_the_general_one(label: str, event: dict[str, Any], taken: bool) -> None:
     actual, expected, direct_taken = _environs(event)
+    assert direct_taken is taken
+    assert actual == expected
+
+
+def _rest_variants() -> list[tuple[str, dict[str, Any], bool]]:
+    base = _sample("apiGatewayProxyEvent.json")
+    base["multiValueHeaders"] = {k: [v] for k, v in base["headers"].items() if k != "Cookie"}
+    cases = [("sample", base, True)]
+
+    def variant(label: str, taken: bool, change: Any) -> None:
+        event = copy.deepcopy(base)
+        change(event)
+        cases.append((label, event, taken))
+
+    headers = "multiValueHeaders"
+    variant("no-host", True, lambda e: e[headers].pop("Host", None))
+    variant(
+        "custom-domain", True, lambda e: e["requestContext"].update(domainName="api.example.com")
+    )
+    variant("query", True, lambda e: e.update(multiValueQueryStringParameters={"q": ["a b", "é"]}))
+    variant("encoded-path", True, lambda e: e.update(path="/caf%C3%A9/a b"))
+    variant("body", True, lambda e: e.update(body="aGk=", isBase64Encoded=True))
+    variant("cookie", False, lambda e: e[headers].update({"Cookie": ["a=1"]}))
+    variant("two-values", False, lambda e: e[headers].update({"X-A": ["1", "2"]}))
+    variant("repeated", False, lambda e: e[headers].update({"X-A": ["1"], "x-a": ["2"]}))
+    variant("single-value-only", False, lambda e: e.pop(headers))
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("label", "event", "taken"), [pytest.param(*case, id=case[0]) for case in _rest_variants()]
+)
+def test_direct_rest_environ_is_the_general_one(
+    label: str, event: dict[str, Any], taken: bool
+) -> None:
+    actual, expected, direct_taken = _environs(event, aws_rest)
     assert direct_taken is taken
     assert actual == expected
