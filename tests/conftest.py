@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,19 @@ from typing import Any
 import pytest
 
 EVENTS = Path(__file__).parent / "fixtures" / "events"
+
+# Fake AWS credentials for the whole run, set before any test starts: no test may reach
+# real AWS, and moto's `mock_aws` restores os.environ to what it was when it started, so
+# credentials a session fixture set after one started vanished when it stopped (the todo
+# list's DynamoDB tests then failed with NoCredentialsError, depending on test order).
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
 
 #: The powertools files whose body is flagged base64 but is not (SOURCES.md caveats).
 INVALID_BASE64 = frozenset(

@@ -219,3 +219,38 @@ def test_importing_faasgi_and_wrapping_wsgi_imports_neither_asyncio_nor_boto3() 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+#: Every library an extra brings (docs/dependencies.md): never imported by the handler path.
+EXTRAS_LIBRARIES = (
+    "alibabacloud_oss_v2",
+    "awslambdaric",
+    "boto3",
+    "cronsim",
+    "httpx",
+    "jwt",
+    "moto",
+    "samtranslator",
+    "uvicorn",
+    "websockets",
+    "yaml",
+)
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_importing_faasgi_and_wrapping_an_app_imports_no_extra(interface: str) -> None:
+    app = (
+        "def app(environ, start_response):\n    start_response('200 OK', []); return [b'']\n"
+        if interface == "wsgi"
+        else "async def app(scope, receive, send):\n    pass\n"
+    )
+    code = (
+        "import sys, faasgi\n"
+        f"{app}"
+        "faasgi.serverless(app, lifespan='off')\n"
+        f"print(sorted(m for m in {EXTRAS_LIBRARIES!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

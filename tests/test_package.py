@@ -1307,7 +1307,8 @@ def test_repository_root_packages_the_example_not_the_library() -> None:
 def documented_package_commands() -> list[tuple[str, str]]:
     """(file, command) for every `faasgi package` command the docs and kits show."""
     found = []
-    for path in (REPO / "docs" / "deploy.md", *REPO.glob("adapters/*/README.md")):
+    readmes = (*REPO.glob("adapters/*/README.md"), REPO / "examples" / "streaming" / "README.md")
+    for path in (REPO / "docs" / "deploy.md", *readmes):
         in_shell = False
         pending = ""
         for line in path.read_text().splitlines():

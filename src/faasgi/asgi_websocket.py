@@ -32,6 +32,7 @@ from faasgi.errors import MalformedEvent
 from faasgi.events import aws_websocket
 from faasgi.events.aws_websocket import WebSocketEvent, connect_answer
 from faasgi.lifecycle import Invocation, _current
+from faasgi.report import report
 
 if TYPE_CHECKING:
     from faasgi.function import Handler
@@ -123,7 +124,7 @@ def serve_event(handler: Handler, event: Any, context: Any) -> dict[str, Any]:
     finally:
         _current.reset(token)
     if _report_logger.isEnabledFor(logging.INFO):  # the opt-in REPORT line, as for HTTP
-        handler._report(invocation, int(answer.get("statusCode", 200)))
+        report(invocation, int(answer.get("statusCode", 200)), handler.instance.init_ms)
     return answer
 
 

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 
 from faasgi.http import Response
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from faasgi.large import LargeResponses
+
 #: Media types sent as text unless `binary_types` says otherwise. One `*` wildcard each.
 DEFAULT_TEXT_TYPES: tuple[str, ...] = (
     "text/*",
@@ -66,13 +70,25 @@ class MediaTypes:
 
 
 class BodyCodec:
-    """Turns a response body into the (body, isBase64Encoded) pair platforms want."""
+    """Turns a response body into the (body, isBase64Encoded) pair platforms want; holds
+    the handler's `large_responses` store for bodies no platform answer can carry."""
 
-    __slots__ = ("_binary", "_cache", "_text")
+    __slots__ = ("_binary", "_cache", "_text", "large")
 
-    def __init__(self, text_types: Iterable[str] = (), binary_types: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        text_types: Iterable[str] = (),
+        binary_types: Iterable[str] = (),
+        large_responses: str | None = None,
+    ) -> None:
         self._text = MediaTypes((*DEFAULT_TEXT_TYPES, *text_types))
         self._binary = MediaTypes(binary_types)
+        #: Where answers over a buffered source's limit go (`faasgi.large`); None: nowhere.
+        self.large: LargeResponses | None = None
+        if large_responses is not None:
+            from faasgi.large import LargeResponses
+
+            self.large = LargeResponses(large_responses)
         # Content-Type values repeat from one response to the next; decide each once.
         self._cache: dict[str, bool] = {}
 

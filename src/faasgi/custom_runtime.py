@@ -10,15 +10,20 @@ and `GET /pre-stop` call `handler.initializer` and `handler.pre_stop`, and `POST
 
 The stdlib's threading HTTP server is used rather than uvicorn: the package needs no extra
 dependency, ASGI apps already run on the handler's own event loop with their lifespan once
-per instance, and bodies are buffered as on every FaaS HTTP trigger.
+per instance, and request bodies are buffered as on every FaaS HTTP trigger. Answers are
+written by `faasgi.fc_sink`: whole, or streamed with chunked encoding for a function in
+RESPONSE_STREAM mode (`serverless(..., invoke_mode="RESPONSE_STREAM")` or
+`FAASGI_INVOKE_MODE=RESPONSE_STREAM`); either way before the work after the response.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +32,9 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from faasgi.cli import UsageError, load_handler
+from faasgi.fc_sink import CustomRuntimeSink
 from faasgi.function import Handler, serverless
+from faasgi.http import Headers
 
 logger = logging.getLogger("faasgi.custom_runtime")
 
@@ -103,7 +110,11 @@ class FunctionServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], handler: Handler) -> None:
+        from faasgi.runtime.loop import streaming
+
         self.function = handler
+        #: Whether HTTP answers stream (chunked), decided once per instance.
+        self.stream = streaming(handler)
         super().__init__(address, FunctionRequestHandler)
 
 
@@ -112,6 +123,7 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive: FC's gateway reuses connections
     server: FunctionServer
+    _request_id: str | None = None
 
     def do_GET(self) -> None:
         if self.command == "GET" and "websocket" in (self.headers.get("upgrade") or "").lower():
@@ -226,30 +238,52 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
         request_id = self.headers.get("x-fc-request-id")
         if request_id:
             _log_line(f"FC Invoke Start RequestId: {request_id}")
-        started: dict[str, Any] = {}
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            started["status"] = int(status[:3])
-            started["headers"] = headers
-            return lambda chunk: None
-
+        self._request_id = request_id
+        # Chunked encoding is HTTP/1.1's; an HTTP/1.0 client gets the whole answer.
+        stream = self.server.stream and self.request_version == "HTTP/1.1"
+        function = self.server.function
+        sink = CustomRuntimeSink(function.codec, self, stream, function.raise_app_errors)
         try:
-            chunks = self.server.function(self._environ(body, context), start_response)
-            data = b"".join(chunks)
+            function.invoke(self._environ(body, context), _unused_start_response, sink)
         except Exception:
+            if sink.answered:  # the client has its answer: the work after it failed
+                logger.exception("work after the answer failed: %s %s", self.command, self.path)
+                return
             logger.exception("the function failed on %s %s", self.command, self.path)
             error = [("content-type", "text/plain")]
             self._finish(request_id, "Invoke", 500, error, b"Internal Server Error")
-            return
-        headers = started["headers"]
-        if self.command == "HEAD":
-            # HEAD has no body; keep the length the app announced for the GET.
-            length = next((v for k, v in headers if k.lower() == "content-length"), "0")
-            self._finish(request_id, "Invoke", started["status"], headers, b"", length)
-        else:
-            self._finish(request_id, "Invoke", started["status"], headers, data)
+
+    # -- the answer, as faasgi.fc_sink writes it ----------------------------------------------
+
+    def whole(self, status: int, headers: Headers, body: bytes, length: str | None) -> None:
+        self._finish(self._request_id, "Invoke", status, headers, body, length)
+
+    def start_stream(self, status: int, headers: Headers) -> None:
+        self.send_response_only(status)
+        for name, value in headers:
+            if name.lower() not in _HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+
+    def write_chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+
+    def end_stream(self) -> None:
+        # The end line before the last chunk: once FC has it, the invocation is over.
+        if self._request_id:
+            _log_line(f"FC Invoke End RequestId: {self._request_id}")
+        self.wfile.write(b"0\r\n\r\n")
+
+    def abandon(self) -> None:
+        if self._request_id:
+            _log_line(f"FC Invoke End RequestId: {self._request_id}")
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _finish(
         self,
@@ -322,6 +356,10 @@ class FunctionRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
+
+
+def _unused_start_response(*args: Any) -> Any:
+    raise AssertionError("faasgi.fc_sink writes the answer; FC 2.0's start_response is unused")
 
 
 def _log_line(line: str) -> None:

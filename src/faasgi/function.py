@@ -59,6 +59,7 @@ class Handler:
         server_timing: bool = False,
         raise_app_errors: bool = False,
         invoke_mode: str | None = None,
+        large_responses: str | None = None,
         websocket_path: str | None = None,
     ) -> None:
         if invoke_mode is not None and invoke_mode not in INVOKE_MODES:
@@ -71,7 +72,7 @@ class Handler:
         self._interface = interface
         self._lifespan = lifespan
         self.base_path = normalise_base_path(base_path)
-        self.codec = BodyCodec(text_types=text_types, binary_types=binary_types)
+        self.codec = BodyCodec(text_types, binary_types, large_responses)
         self.server_timing = server_timing
         self.raise_app_errors = raise_app_errors
         #: How `faasgi.runtime` answers HTTP events; None: FAASGI_INVOKE_MODE decides.
@@ -231,7 +232,7 @@ class Handler:
                     reply.omit_body = True
             if self.server_timing:
                 add_server_timing(reply.headers, invocation, instance.init_ms)
-            if sink is self._sink:  # Sink.http, inlined: the managed runtimes' path
+            if sink is self._sink and self.codec.large is None:  # Sink.http, inlined
                 try:
                     response = Response(reply.status, reply.headers, reply.body())
                 except Exception:
@@ -344,6 +345,7 @@ def serverless(app: App | None = None, /, **options: Any) -> Handler | Callable[
     `interface` ("wsgi"/"asgi", detected when omitted), `base_path`, `binary_types`,
     `text_types`, `lifespan` ("auto"/"on"/"off"), `lazy`, `report`, `server_timing`,
     `raise_app_errors`, `invoke_mode` ("BUFFERED"/"RESPONSE_STREAM", for `faasgi.runtime`),
+    `large_responses` ("s3://bucket/prefix/": store answers over the limit, answer 303),
     `websocket_path` (docs/websockets.md).
     """
     if app is None:

@@ -77,7 +77,11 @@ class Sink:
             response = Response(reply.status, reply.headers, reply.body())
         except Exception:
             response = self.failed(reply)
-        return source.render(response, event, self.codec)
+        answer = source.render(response, event, self.codec)
+        large = self.codec.large
+        if large is not None:  # over the platform's limit: stored, and a 303 to it
+            return large.fit(answer, response, source, event, self.codec)
+        return answer
 
     def value(self, result: Any) -> Any:
         return result

@@ -32,10 +32,11 @@ SMALL = {
     "bench/bench_coldstart.py": ["--runs", "1"],
     "bench/bench_emulator.py": ["--seconds", "1", "--connections", "4"],
     "bench/bench_store.py": ["--requests", "10"],
+    "bench/bench_runtime.py": ["--invocations", "20"],
+    "bench/bench_streaming.py": ["--runs", "1", "--chunks", "5", "--seconds", "0.2"],
     "bench/bench_websockets.py": ["--invocations", "20", "--connections", "20"],
     "bench/bench_async.py": ["--events", "20"],
     "bench/bench_template.py": ["--runs", "1", "--seconds", "1"],
-    "bench/bench_runtime.py": ["--invocations", "20"],
 }
 #: What each one's output must hold.
 EXPECTED = {
@@ -44,10 +45,11 @@ EXPECTED = {
     "bench/bench_coldstart.py": r"\| flask \| faasgi \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|",
     "bench/bench_emulator.py": r"req/s",
     "bench/bench_store.py": r"load \+ save",
+    "bench/bench_runtime.py": r"\| RESPONSE_STREAM \| [\d.]+ \| [\d.]+ \|",
+    "bench/bench_streaming.py": r"\| faasgi serve \| streamed \| [\d.]+ ms \|",
     "bench/bench_websockets.py": r"posts/s",
     "bench/bench_async.py": r"\| burst of 20: run \| \| \| [\d,]+ events/s \|",
     "bench/bench_template.py": r"--template template.yaml +\d+ req/s",
-    "bench/bench_runtime.py": r"\| RESPONSE_STREAM \| [\d.]+ \| [\d.]+ \|",
 }
 
 

@@ -163,7 +163,9 @@ class InProcess:
         self.runtime = Runtime(handler, source, timeout=60)
 
     async def invoke(self, request_id: str, event: bytes) -> Outcome:
-        kind, meta, answer = self.runtime.invoke(request_id.encode(), event)
+        frames: list[tuple[int, bytes, bytes]] = []
+        self.runtime.invoke(request_id.encode(), event, lambda *frame: frames.append(frame))
+        kind, meta, answer = frames[0]  # the answer; DONE follows
         failure = None if kind == RESULT else "error"
         return Outcome("i-1", False, None, float(meta), 0.0, answer, failure)
 

@@ -32,7 +32,9 @@ class InProcess:
 
     async def invoke(self, request_id: str, event: bytes) -> Outcome:
         self.events.append(json.loads(event))
-        kind, meta, answer = self.runtime.invoke(request_id.encode(), event)
+        frames: list[tuple[int, bytes, bytes]] = []
+        self.runtime.invoke(request_id.encode(), event, lambda *frame: frames.append(frame))
+        kind, meta, answer = frames[0]
         failure = None if kind == RESULT else "error"
         return Outcome("i-0001", len(self.events) == 1, 1.0, float(meta), 0.0, answer, failure)
 

@@ -11,8 +11,16 @@ from typing import Any
 import pytest
 
 from faasgi.contexts import FCContext, LambdaContext
-from faasgi.local.frames import ERROR, RESULT
+from faasgi.local.frames import DONE, ERROR, RESULT
 from faasgi.local.worker import Runtime, declared_tables
+
+
+def answer_of(runtime: Runtime, meta: bytes, body: bytes) -> tuple[int, bytes, bytes]:
+    """The answer frame of one invocation, checking that DONE ends it."""
+    frames: list[tuple[int, bytes, bytes]] = []
+    runtime.invoke(meta, body, lambda *frame: frames.append(frame))
+    assert [kind for kind, _, _ in frames] == [frames[0][0], DONE]
+    return frames[0]
 
 
 def recording(answer: Any = None) -> tuple[list[Any], Any]:
@@ -28,7 +36,7 @@ def recording(answer: Any = None) -> tuple[list[Any], Any]:
 def test_lambda_handlers_get_the_event_parsed_and_a_lambda_context() -> None:
     calls, handler = recording()
 
-    kind, duration, answer = Runtime(handler, "aws-http", 2.5).invoke(b"req-1", b'{"a": 1}')
+    kind, duration, answer = answer_of(Runtime(handler, "aws-http", 2.5), b"req-1", b'{"a": 1}')
 
     event, context = calls[0]
     assert (kind, json.loads(answer)) == (RESULT, {"statusCode": 200})
@@ -42,7 +50,7 @@ def test_lambda_handlers_get_the_event_parsed_and_a_lambda_context() -> None:
 def test_fc_handlers_get_the_event_as_bytes_and_an_fc_context() -> None:
     calls, handler = recording()
 
-    Runtime(handler, "fc-http", 7).invoke(b"req-2", b'{"a": 1}')
+    answer_of(Runtime(handler, "fc-http", 7), b"req-2", b'{"a": 1}')
 
     event, context = calls[0]
     assert event == b'{"a": 1}'
@@ -54,7 +62,7 @@ def test_an_exception_is_answered_in_lambdas_error_shape() -> None:
     def handler(event: Any, context: Any) -> Any:
         raise KeyError("missing")
 
-    kind, _, answer = Runtime(handler, "aws-http", 1).invoke(b"r", b"{}")
+    kind, _, answer = answer_of(Runtime(handler, "aws-http", 1), b"r", b"{}")
 
     error = json.loads(answer)
     assert kind == ERROR
@@ -65,7 +73,7 @@ def test_an_exception_is_answered_in_lambdas_error_shape() -> None:
 def test_an_answer_that_is_not_json_is_an_error_as_on_the_platform() -> None:
     _, handler = recording({"body": object()})
 
-    kind, _, answer = Runtime(handler, "aws-http", 1).invoke(b"r", b"{}")
+    kind, _, answer = answer_of(Runtime(handler, "aws-http", 1), b"r", b"{}")
 
     assert kind == ERROR
     assert json.loads(answer)["errorType"] == "TypeError"

@@ -204,6 +204,8 @@ def build_event(
     body: str | bytes | None = None,
     disconnect_status_code: int = 1005,
     disconnect_reason: str = "",
+    route_key: str | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An event of the shape the samples show: headers and query only on CONNECT, a body
     only on MESSAGE, the close code only on DISCONNECT."""
@@ -211,7 +213,7 @@ def build_event(
     if connection.user_agent:
         identity["userAgent"] = connection.user_agent
     context: dict[str, Any] = {
-        "routeKey": ROUTE_KEYS[event_type],
+        "routeKey": route_key or ROUTE_KEYS[event_type],
         "eventType": event_type,
         "extendedRequestId": request_id,
         "requestTime": _request_time(time_ms),
@@ -225,6 +227,8 @@ def build_event(
         "connectionId": connection.connection_id,
         "apiId": connection.api_id,
     }
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
     event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
     if event_type == "CONNECT":
         single: dict[str, str] = {}

@@ -23,6 +23,7 @@ from faasgi.local.pool import Outcome, Pool, PoolSettings
 from faasgi.local.resources import LocalResources
 from faasgi.local.scenario import Step, comparable, parse_scenario, unified_diff
 from faasgi.local.serve import SOURCES, add_function_options, function_settings
+from faasgi.local.streamed import collect
 
 logger = logging.getLogger("faasgi.local.check")
 
@@ -212,6 +213,8 @@ class Check:
                     content=step.body,
                 )
                 response, outcome = await gateway.handle(request)
+                if outcome.stream is not None:  # a streamed answer, compared whole
+                    response.body = await collect(outcome)
                 set_cookies = [v for k, v in response.headers if k == "set-cookie"]
                 browser.cookies.update_from(set_cookies, path=request.raw_path or "/")
                 answer = Answer(step, comparable(response, step.ignore), outcome)

@@ -23,6 +23,7 @@ from faasgi.events.fields import decoded
 from faasgi.http import Request, Response
 from faasgi.local.limits import LIMITS, Limits
 from faasgi.local.pool import Outcome
+from faasgi.local.streamed import STREAM_LIMITS, forward, head_response
 
 logger = logging.getLogger("faasgi.local.gateway")
 
@@ -69,6 +70,9 @@ class Gateway:
         self.stage = stage
         #: The payload limits the platform's front enforces (`--no-limits`: none).
         self.limits = LIMITS[source] if limits is None else limits
+        #: Bytes a streamed answer may have (Lambda: 200 MB); None: no limit known, or
+        #: `--no-limits`.
+        self.stream_limit = STREAM_LIMITS.get(source) if self.limits.answer_bytes else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -87,7 +91,13 @@ class Gateway:
             (name.encode("latin-1"), _header_bytes(value)) for name, value in response.headers
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        if outcome.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+        elif not await forward(outcome, send, request.method == "HEAD", self.stream_limit):
+            # The status is out: the only way left to say "broken" is to end the connection
+            # without the body's end (the client sees an incomplete response).
+            logger.warning("%s", log_line(request, response.status, outcome, started))
+            return
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s", log_line(request, response.status, outcome, started))
 
@@ -123,7 +133,7 @@ class Gateway:
         if request.method == "HEAD":
             response.body = b""
         headers = [(n, v) for n, v in response.headers if n not in _HOP_BY_HOP]
-        if request.method != "HEAD":
+        if request.method != "HEAD" and outcome.stream is None:
             headers.append(("content-length", str(len(response.body))))
         if not any(name.lower() == "date" for name, _ in headers):
             headers.append(("date", formatdate(usegmt=True)))  # as the platform's front does
@@ -137,6 +147,8 @@ class Gateway:
 
     def decode(self, outcome: Outcome) -> Response:
         """The function's answer read as the platform reads it; its error page if none."""
+        if outcome.stream is not None:
+            return head_response(outcome.payload)
         if outcome.failure is None and (error := self.limits.check_answer(outcome.payload)):
             # What the platform writes to the function's log, then the front's 502.
             logger.warning("%s: %s", outcome.instance, error)

@@ -28,7 +28,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESULT, pack
+from faasgi.local.calls import Call
+from faasgi.local.frames import ANSWER_KINDS, HEADER, INIT_FAILED, INVOKE, READY, pack
 
 logger = logging.getLogger("faasgi.local.pool")
 instance_logger = logging.getLogger("faasgi.local.instance")
@@ -116,7 +117,7 @@ class InstanceProcess:
         self.exited: asyncio.Future[int] = loop.create_future()
         self.spawned = asyncio.Event()
         self.gone = asyncio.Event()
-        self._calls: dict[int, asyncio.Future[tuple[int, bytes, bytes]]] = {}
+        self._calls: dict[int, Call] = {}
         self._call_ids = itertools.count(1)
         self._writer: asyncio.StreamWriter | None = None
         self._output: asyncio.Task[None] | None = None
@@ -217,10 +218,10 @@ class InstanceProcess:
             except (asyncio.IncompleteReadError, ConnectionError):
                 return None
             meta, body = data[:meta_length], data[meta_length:]
-            if kind in (RESULT, ERROR):
-                call = self._calls.pop(call_id, None)
-                if call is not None and not call.done():
-                    call.set_result((kind, meta, body))
+            if kind in ANSWER_KINDS:
+                call = self._calls.get(call_id)
+                if call is not None and call.feed(kind, meta, body):
+                    del self._calls[call_id]
             elif kind == READY:
                 if not await self._became_ready(json.loads(body)):
                     return None
@@ -280,33 +281,42 @@ class InstanceProcess:
             self.ready.set_exception(failure)
         calls, self._calls = self._calls, {}
         for call in calls.values():
-            if not call.done():
-                call.set_exception(failure)
+            call.fail(failure)
         if self._writer is not None:
             self._writer.close()
         self.gone.set()
         self.pool.instance_gone(self)
 
-    async def call(self, request_id: str, event: bytes, timeout: float) -> tuple[int, bytes, bytes]:
-        """Send one invocation; (RESULT or ERROR, duration meta, answer) when it ends.
+    def call(self, request_id: str, event: bytes, timeout: float) -> Call:
+        """Send one invocation; its answer (RESULT, ERROR or START) arrives in `answer`,
+        its end in `over` (`faasgi.local.calls`).
 
-        TimeoutError after `timeout` s. A timer on the answer rather than `wait_for`,
-        which costs a task per call; no `drain()`: an instance has at most `concurrency`
-        events in flight, so what the socket cannot take at once stays small.
+        Both fail with TimeoutError after `timeout` s, the whole invocation's limit (work
+        after the response included). A timer rather than `wait_for`, which costs a task
+        per call; no `drain()`: an instance has at most `concurrency` events in flight, so
+        what the socket cannot take at once stays small.
         """
         if self._writer is None or self.state == "gone":
             raise InstanceFailed(f"instance {self.id} {describe_exit(self.exit_status)}")
         call_id = next(self._call_ids)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[int, bytes, bytes]] = loop.create_future()
-        self._calls[call_id] = answer
-        timer = loop.call_later(timeout, _expire, answer)
-        try:
-            self._writer.write(pack(INVOKE, call_id, request_id.encode("ascii"), event))
-            return await answer
-        finally:
-            timer.cancel()
-            self._calls.pop(call_id, None)
+        call = self._calls[call_id] = Call()
+        timer = asyncio.get_running_loop().call_later(timeout, self._expire, call_id)
+        call.over.add_done_callback(lambda _: timer.cancel())
+        self._writer.write(pack(INVOKE, call_id, request_id.encode("ascii"), event))
+        return call
+
+    def _expire(self, call_id: int) -> None:
+        call = self._calls.pop(call_id, None)
+        if call is not None:
+            call.fail(asyncio.TimeoutError())
+
+    def answered_since(self) -> float | None:
+        """When the last of its running invocations answered, if every one has (loop
+        time); None while one has not, or when it runs none."""
+        if self.state != "ready" or not self._calls or len(self._calls) < self.busy:
+            return None
+        times = [call.answered_at for call in self._calls.values()]
+        return None if None in times else max(t for t in times if t is not None)
 
     def kill(self) -> None:
         """SIGKILL to the whole instance, as when the platform ends a timed-out instance:
@@ -348,11 +358,6 @@ def _wait_for_exit(
 
     with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
         loop.call_soon_threadsafe(report)
-
-
-def _expire(answer: asyncio.Future[Any]) -> None:
-    if not answer.done():
-        answer.set_exception(asyncio.TimeoutError())
 
 
 async def copy_output(instance_id: str, stream: asyncio.StreamReader) -> None:

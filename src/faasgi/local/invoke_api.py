@@ -29,6 +29,7 @@ from urllib.parse import unquote
 from faasgi.local.gateway import Invoker, Receive, Scope, Send, _read_body
 from faasgi.local.logtail import drained, instance_lines, log_result
 from faasgi.local.pool import Outcome
+from faasgi.local.streamed import collect
 
 logger = logging.getLogger("faasgi.local.invoke")
 
@@ -134,6 +135,10 @@ class InvokeApi:
         lines = instance_lines() if tail == "Tail" else None
         mark = lines.latest if lines is not None else 0
         outcome = await self._logged(invoker, name, request_id, body)
+        if outcome.stream is not None:
+            # A function in RESPONSE_STREAM mode streamed an HTTP answer: its payload is
+            # what its runtime posts, the prelude, 8 NUL bytes, then the body.
+            outcome.payload += b"\x00" * 8 + await collect(outcome)
         streaming = match.group("kind") == "response-streaming-invocations"
         if lines is not None and outcome.instance:
             await drained()

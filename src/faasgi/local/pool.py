@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from faasgi.local.frames import ERROR
+from faasgi.local.calls import Call
+from faasgi.local.frames import ERROR, START
 from faasgi.local.instance import InstanceFailed, InstanceProcess, describe_exit
 
 logger = logging.getLogger("faasgi.local.pool")
@@ -30,6 +31,12 @@ logger = logging.getLogger("faasgi.local.pool")
 #: Seconds an instance has, after SIGTERM, to run its shutdown hooks before SIGKILL (the
 #: platforms allow a few seconds at most; a laptop under load needs a little slack).
 SHUTDOWN_GRACE = 3.0
+
+#: Seconds a request waits for an instance that has answered and is ending its invocation
+#: (see Pool._finishing) before another instance is started. Without work after the
+#: response the end follows at once, but a loaded machine can deschedule the instance
+#: between the two frames for tens of milliseconds (seen at 50 ms).
+FINISHING_GRACE = 0.5
 
 #: Called with the tables an instance declares (its `faasgi_tables()`), before it serves.
 TablesDeclared = Callable[[list[Any]], Awaitable[None]]
@@ -84,6 +91,9 @@ class Outcome:
     payload: bytes = b""
     failure: str | None = None
     detail: str = ""
+    #: The invocation in flight when its answer is a stream (`payload` is then its head:
+    #: the START frame's JSON); None for a whole answer.
+    stream: Call | None = None
 
 
 class PoolClosed(Exception):
@@ -110,6 +120,7 @@ class Pool:
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
         self._closed: asyncio.Future[None] | None = None
+        self._recheck: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Start reclaiming idle instances (call once, on the loop that will serve)."""
@@ -145,13 +156,37 @@ class Pool:
         except PoolClosed:
             return Outcome("", False, None, 0.0, 0.0, failure="stopped", detail="shutting down")
         queued_ms = (time.monotonic() - queued) * 1000
+        calls: list[Call] = []
         try:
-            return await self._invoke_on(instance, request_id, event, queued_ms)
+            return await self._invoke_on(instance, request_id, event, queued_ms, calls)
         finally:
-            self._release(instance)
+            # The instance is busy until the invocation is over (its work after the
+            # response included), which may be long after the answer went out.
+            if not calls:
+                self._release(instance)
+            else:
+                call = calls[0]
+                call.when_over(lambda over: self._finished(instance, call, over))
+
+    def _finished(self, instance: InstanceProcess, call: Call, over: asyncio.Future[None]) -> None:
+        timed_out = not over.cancelled() and isinstance(over.exception(), asyncio.TimeoutError)
+        if timed_out and call.answered_at is not None:  # before the answer: _invoke_on's
+            timeout = self.settings.timeout
+            logger.warning(
+                "%s: invocation timed out after %g s, after its answer: instance killed",
+                instance.id,
+                timeout,
+            )
+            instance.kill()
+        self._release(instance)
 
     async def _invoke_on(
-        self, instance: InstanceProcess, request_id: str, event: bytes, queued_ms: float
+        self,
+        instance: InstanceProcess,
+        request_id: str,
+        event: bytes,
+        queued_ms: float,
+        calls: list[Call],
     ) -> Outcome:
         timeout = self.settings.timeout
         try:
@@ -172,7 +207,9 @@ class Pool:
         init_ms = instance.init_ms if cold else None
         started = time.monotonic()
         try:
-            kind, meta, body = await instance.call(request_id, event, timeout)
+            call = instance.call(request_id, event, timeout)
+            calls.append(call)
+            kind, meta, body = await asyncio.shield(call.answer)
         except asyncio.TimeoutError:
             logger.warning(
                 "%s: invocation timed out after %g s: instance killed", instance.id, timeout
@@ -200,10 +237,11 @@ class Pool:
             instance.id,
             cold,
             init_ms,
-            float(meta),
+            float(meta or 0),
             queued_ms,
             body,
             failure="error" if kind == ERROR else None,
+            stream=call if kind == START else None,
         )
 
     # -- slots ------------------------------------------------------------------------------
@@ -249,13 +287,36 @@ class Pool:
             if best is not None:
                 best.busy += 1
                 return best
-        if self.live_count() >= settings.max_instances:
+        if self.live_count() >= settings.max_instances or (
+            not settings.fresh and self._finishing()
+        ):
             return None
         instance = self._start_instance()
         instance.busy = 1
         if settings.fresh:
             instance.retire = True
         return instance
+
+    def _finishing(self) -> bool:
+        """Whether an instance has just answered everything it runs and is only finishing
+        its invocations: its end (DONE) follows at once unless work after the response
+        runs. A request then waits up to FINISHING_GRACE for it rather than cold-starting
+        another instance, so back-to-back requests find the warm one, as on the platform,
+        where the client's round trip is far longer than that gap."""
+        now = asyncio.get_running_loop().time()
+        for instance in self.instances.values():
+            answered = instance.answered_since()
+            if answered is not None and now - answered < FINISHING_GRACE:
+                if self._recheck is None:
+                    self._recheck = asyncio.get_running_loop().call_later(
+                        FINISHING_GRACE, self._recheck_waiters
+                    )
+                return True
+        return False
+
+    def _recheck_waiters(self) -> None:
+        self._recheck = None
+        self._dispatch()
 
     def _release(self, instance: InstanceProcess) -> None:
         instance.busy -= 1

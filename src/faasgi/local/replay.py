@@ -79,7 +79,10 @@ def main(args: argparse.Namespace) -> int:
         handler = load_handler(args.against)
         module = sys.modules[args.against.partition(":")[0]]
         resources.create(check_tables(declared_tables(module), "faasgi_tables()"))
-        return _replay(records, handler, args.against)
+        from faasgi.local.replay_websockets import management
+
+        with management(records, resources):
+            return _replay(records, handler, args.against)
     finally:
         resources.stop()
 
@@ -140,6 +143,8 @@ def _what(event: Any) -> str:
     if not isinstance(event, dict):
         return "an invocation"
     context = event.get("requestContext") or {}
+    if context.get("eventType") and context.get("connectionId"):
+        return f"WebSocket {context.get('routeKey')} of {context['connectionId']}"
     method = event.get("httpMethod") or (context.get("http") or {}).get("method")
     path = event.get("rawPath") or event.get("path")
     return f"{method} {path}" if method and path else "an invocation"

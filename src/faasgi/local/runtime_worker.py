@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from faasgi.local.frames import ERROR, INIT_FAILED, INVOKE, READY, RESULT
+from faasgi.local.frames import DONE, ERROR, INIT_FAILED, INVOKE, READY, RESULT
 from faasgi.local.runtime_api import Outcome, RuntimeAPIServer, signal_shutdown
 from faasgi.local.worker import Link
 
@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             link.write(RESULT, call_id, duration, buffered_answer(outcome))
         else:
             link.write(ERROR, call_id, duration, outcome.body)
+        # The invocation is over for the emulator (the pool frees the instance); work the
+        # runtime does after its answer delays the next event, which waits for /next.
+        link.write(DONE, call_id, duration, b"")
     stop()
     return 0
 

@@ -138,9 +138,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="directory to watch with --reload (repeatable; default: the current one)",
     )
-    from faasgi.local import asyncserve
+    from faasgi.local import asyncserve, websocket_routes
 
     asyncserve.add_options(parser)
+    websocket_routes.add_options(parser)
 
 
 def function_settings(args: argparse.Namespace) -> tuple[dict[str, str], LocalResources]:
@@ -298,8 +299,7 @@ class EmulatorRun:
         app: Any = Gateway(invoker, self.settings.source, limits=limits)
         if self.async_side is not None:
             app = await self.async_side.run(self.pool, app)
-        # WebSockets bypass --record: it records HTTP exchanges.
-        app = WebSocketGateway(app, self.pool)
+        app = WebSocketGateway(app, invoker, route_selection=self.args.websocket_route_selection)
         server = self._server = _server(app)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

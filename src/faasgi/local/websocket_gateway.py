@@ -10,7 +10,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocke
 https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html
 (a binary frame closes the connection with 1003),
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
-(128 KB messages, 10 min idle, 2 h per connection). Knows nothing about processes.
+(128 KB messages, 10 min idle, 2 h per connection). Messages are routed by the API's
+`routeSelectionExpression` (websocket_routes.py); a template's API brings a route table
+(one invoker per route key) and a `$connect` authorizer. Knows nothing about processes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -31,6 +33,7 @@ from urllib.parse import parse_qs, unquote
 from faasgi.events import aws_websocket
 from faasgi.events.aws_websocket import MESSAGE_LIMIT, Connection, EventType
 from faasgi.local.pool import Outcome
+from faasgi.local.websocket_routes import DEFAULT_EXPRESSION, RouteSelection
 
 logger = logging.getLogger("faasgi.local.websocket_gateway")
 
@@ -38,6 +41,12 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+#: A `$connect` authorizer: (headers, query, connection id) -> (status, authorizer
+#: context); a status other than 200 refuses the handshake without invoking `$connect`.
+Authorize = Callable[
+    [list[tuple[str, str]], dict[str, list[str]], str],
+    Awaitable[tuple[int, dict[str, Any] | None]],
+]
 
 STAGE: Final = "local"
 _CONNECTIONS = "/@connections/"
@@ -85,9 +94,17 @@ class WebSocketGateway:
         *,
         idle_seconds: float = aws_websocket.IDLE_SECONDS,
         connection_seconds: float = aws_websocket.CONNECTION_SECONDS,
+        route_selection: str = DEFAULT_EXPRESSION,
+        routes: Mapping[str, Any] | None = None,
+        authorize: Authorize | None = None,
     ) -> None:
+        """`routes`: route key -> invoker, the API's routes (a template's); None: every
+        route reaches `invoker` and any key the expression selects is a route."""
         self.http = http
         self.invoker = invoker
+        self.selection = RouteSelection(route_selection)
+        self.routes = routes
+        self.authorize = authorize
         self.idle_seconds = idle_seconds
         self.connection_seconds = connection_seconds
         self.connections: dict[str, LocalConnection] = {}
@@ -121,7 +138,21 @@ class WebSocketGateway:
         )
         headers += [("X-Forwarded-For", str(client[0])), ("X-Forwarded-Proto", "http")]
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        answer, outcome = await self._invoke(info, "CONNECT", headers=headers, query=query)
+        authorizer = None
+        if self.authorize is not None:
+            status, authorizer = await self.authorize(headers, query, info.connection_id)
+            if status != 200:
+                body = json.dumps({"message": "Unauthorized" if status == 401 else "Forbidden"})
+                await self._refuse(scope, send, status, {"body": body})
+                logger.info("WS $connect %s %d authorizer", info.connection_id, status)
+                return
+        answer: dict[str, Any] | None = {"statusCode": 200}
+        if self.routes is not None and "$connect" not in self.routes:
+            outcome = Outcome("", False, None, 0.0, 0.0)
+        else:
+            answer, outcome = await self._invoke(
+                info, "CONNECT", headers=headers, query=query, authorizer=authorizer
+            )
         status = int(answer.get("statusCode") or 502) if answer is not None else 502
         if status != 200:
             await self._refuse(scope, send, status, answer)
@@ -142,6 +173,8 @@ class WebSocketGateway:
             code, reason = await self._messages(connection, receive)
         finally:
             self.connections.pop(info.connection_id, None)
+        if self.routes is not None and "$disconnect" not in self.routes:
+            return
         answer, outcome = await self._invoke(
             info, "DISCONNECT", disconnect_status_code=code, disconnect_reason=reason
         )
@@ -182,8 +215,12 @@ class WebSocketGateway:
                 await asyncio.gather(*running, return_exceptions=True)
 
     async def _message(self, info: Connection, text: str) -> None:
-        answer, outcome = await self._invoke(info, "MESSAGE", body=text)
-        logger.info("%s", _line("message", info, _status(answer), outcome))
+        route = self.selection.route(text, self.routes)
+        if route is None:  # no matching route and no $default: no integration runs
+            logger.info("WS message %s no route (no $default route)", info.connection_id)
+            return
+        answer, outcome = await self._invoke(info, "MESSAGE", body=text, route_key=route)
+        logger.info("%s", _line(route, info, _status(answer), outcome))
 
     async def _invoke(
         self, info: Connection, event_type: EventType, **fields: Any
@@ -192,7 +229,10 @@ class WebSocketGateway:
         event = aws_websocket.build_event(
             info, event_type, request_id=request_id, time_ms=int(time.time() * 1000), **fields
         )
-        outcome: Outcome = await self.invoker.invoke(
+        invoker = self.invoker
+        if self.routes is not None:
+            invoker = self.routes[event["requestContext"]["routeKey"]]
+        outcome: Outcome = await invoker.invoke(
             str(uuid.uuid4()), json.dumps(event).encode("utf-8")
         )
         if outcome.failure is not None:

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from faasgi.local.frames import ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESULT, pack
+from faasgi.local.frames import DONE, ERROR, HEADER, INIT_FAILED, INVOKE, READY, RESULT, pack
 
 #: The module-level function an app defines to name the DynamoDB tables it needs locally.
 TABLES_HOOK = "faasgi_tables"
@@ -62,6 +62,10 @@ class Runtime:
         # FC 3.0 hands Python handlers the event as bytes of JSON; Lambda's runtime parses it.
         self.fc = source.startswith("fc")
         self.timeout = timeout
+        #: A faasgi handler answers through a sink, which may stream (`faasgi.local.answers`);
+        #: made at the first invocation, so that its imports are not counted as init time.
+        self.sink_for: Callable[[Callable[[int, bytes, bytes], None], float], Any] | None = None
+        self._sinks_ready = False
 
     def context(self, request_id: str) -> Any:
         from faasgi.contexts import FCContext, LambdaContext
@@ -70,19 +74,42 @@ class Runtime:
             return FCContext(request_id=request_id, timeout=max(1, round(self.timeout)))
         return LambdaContext(aws_request_id=request_id, timeout_s=self.timeout)
 
-    def invoke(self, meta: bytes, body: bytes) -> tuple[int, bytes, bytes]:
-        """(RESULT or ERROR, duration meta, answer body) for one invocation."""
+    def invoke(self, meta: bytes, body: bytes, send: Callable[[int, bytes, bytes], None]) -> None:
+        """Run one invocation: its answer (RESULT or ERROR, or a stream: START, CHUNK...,
+        END) goes out as soon as it is ready, then DONE once the work after it has run."""
         started = time.perf_counter()
+        answered = False
+        if not self._sinks_ready:
+            from faasgi.local.answers import sink_factory
+
+            self.sink_for = sink_factory(self.handler)
+            self._sinks_ready = True
         try:
             event = body if self.fc else json.loads(body)
-            result = self.handler(event, self.context(meta.decode("ascii")))
-            # The platform serialises the answer; one it cannot serialise is an error.
-            answer, kind = json.dumps(result).encode("utf-8"), RESULT
+            context = self.context(meta.decode("ascii"))
+            if self.sink_for is not None:
+                sink = self.sink_for(send, started)
+                try:
+                    result = self.handler.invoke(event, context, sink)  # type: ignore[attr-defined]
+                finally:
+                    answered = sink.answered
+                if not answered:  # a path that answers by return value (WebSocket events)
+                    send(RESULT, _since(started), json.dumps(result).encode("utf-8"))
+                    answered = True
+            else:
+                result = self.handler(event, context)
+                # The platform serialises the answer; one it cannot serialise is an error.
+                send(RESULT, _since(started), json.dumps(result).encode("utf-8"))
+                answered = True
         except Exception as error:
             traceback.print_exc()  # the instance's log, as CloudWatch or SLS would show it
-            answer, kind = _error_body(error), ERROR
-        duration_ms = (time.perf_counter() - started) * 1000
-        return kind, f"{duration_ms:.3f}".encode("ascii"), answer
+            if not answered:
+                send(ERROR, _since(started), _error_body(error))
+        send(DONE, _since(started), b"")
+
+
+def _since(started: float) -> bytes:
+    return f"{(time.perf_counter() - started) * 1000:.3f}".encode("ascii")
 
 
 def _error_body(error: BaseException) -> bytes:
@@ -118,12 +145,12 @@ def serve(link: Link, runtime: Runtime, concurrency: int) -> None:
         while (frame := link.read()) is not None:
             kind, call_id, meta, body = frame
             if kind == INVOKE:
-                link.write(*_answer(runtime, call_id, meta, body))
+                runtime.invoke(meta, body, _sender(link, call_id))
         return
     from concurrent.futures import ThreadPoolExecutor
 
     def run(call_id: int, meta: bytes, body: bytes) -> None:
-        link.write(*_answer(runtime, call_id, meta, body))
+        runtime.invoke(meta, body, _sender(link, call_id))
 
     with ThreadPoolExecutor(concurrency, thread_name_prefix="invocation") as threads:
         while (frame := link.read()) is not None:
@@ -132,11 +159,13 @@ def serve(link: Link, runtime: Runtime, concurrency: int) -> None:
                 threads.submit(run, call_id, meta, body)
 
 
-def _answer(
-    runtime: Runtime, call_id: int, meta: bytes, body: bytes
-) -> tuple[int, int, bytes, bytes]:
-    kind, duration, answer = runtime.invoke(meta, body)
-    return kind, call_id, duration, answer
+def _sender(link: Link, call_id: int) -> Callable[[int, bytes, bytes], None]:
+    """Writes the frames of one invocation."""
+
+    def send(kind: int, meta: bytes, body: bytes) -> None:
+        link.write(kind, call_id, meta, body)
+
+    return send
 
 
 def _on_sigterm_call(pre_stop: Callable[..., Any], runtime: Runtime) -> None:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -78,3 +79,8 @@ def trigger(emulator: Emulator, name: str, *options: str) -> subprocess.Complete
 
 def body(message: Any) -> Any:
     return json.loads(message["Body"])
+
+
+def started_at(attempt: dict[str, Any]) -> datetime:
+    """When an attempt of `/_faasgi/async.json` started (its ISO time, "Z" for UTC)."""
+    return datetime.fromisoformat(attempt["started"].replace("Z", "+00:00"))

@@ -29,6 +29,7 @@ from faasgi.local.gateway import (
     request_from_scope,
 )
 from faasgi.local.pool import Outcome
+from faasgi.local.streamed import STREAM_LIMITS, forward
 from faasgi.local.template.model import Route
 from faasgi.local.template.routes import Match, RouteTable, adjust_event
 
@@ -88,7 +89,12 @@ class TemplateFront:
             (n.encode("latin-1"), v.encode("latin-1", "replace")) for n, v in response.headers
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        if outcome.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+        elif not await forward(outcome, send, request.method == "HEAD", STREAM_LIMITS["aws-http"]):
+            # A streamed answer that broke: cut short, as `faasgi serve` does (streaming.md).
+            logger.warning("%s %s", name, log_line(request, response.status, outcome, started))
+            return
         if logger.isEnabledFor(logging.INFO):
             logger.info("%s %s", name, log_line(request, response.status, outcome, started))
 

@@ -139,6 +139,8 @@ class Project:
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
     #: CreateTable requests for the local DynamoDB.
     tables: list[dict[str, Any]] = field(default_factory=list)
+    #: API Gateway WebSocket APIs (websocket_apis.WebSocketApi).
+    websocket_apis: list[Any] = field(default_factory=list)
     #: What is in the template but not emulated: one line each, shown at start.
     not_emulated: list[str] = field(default_factory=list)
     #: What was decided for the user (generated secrets, code folders): shown at start.

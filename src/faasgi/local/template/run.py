@@ -105,6 +105,7 @@ def main(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("faasgi serve needs uvicorn: pip install 'faasgi[local]'") from None
         from faasgi.local.asyncserve import AsyncSide, refuse_cli_async
+        from faasgi.local.template import websocket_serve
         from faasgi.local.template.plan import Plan
 
         refuse_cli_async(args)
@@ -114,6 +115,7 @@ def main(args: argparse.Namespace) -> int:
         try:
             plan.resources.start()
             plan.apply_ttl()
+            websocket_serve.prepare(plan)
             aws = side.start_aws(plan.resources.endpoint_url, plan.resources.started_here)
             plan.environment = {**aws, **plan.environment}
             plan.submit_async = side.submit
@@ -139,6 +141,7 @@ class TemplateRun:
 
     async def run(self) -> None:
         from faasgi.local.serve import _server
+        from faasgi.local.template import websocket_serve
 
         pools = self.plan.start_pools()
         front = self.plan.front()
@@ -148,6 +151,7 @@ class TemplateRun:
         if self.async_side is not None:
             # The Invoke API keeps its own port (plan.front); the controls join every port.
             front = await self.async_side.run(self.plan.pools, front, invoke_api=False)
+        front = websocket_serve.front(self.plan, front)
         server = self._server = _server(front)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -162,6 +166,7 @@ class TemplateRun:
                 await asyncio.sleep(0.01)
             if server.started:
                 lines = self.plan.banner().splitlines()
+                websocket_serve.add_to_banner(self.plan, lines)
                 if self.async_side is not None:  # before the last line, "Ctrl-C stops it"
                     lines[-1:-1] = self.async_side.banner()
                 print("\n".join(lines), flush=True)

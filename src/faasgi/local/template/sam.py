@@ -20,6 +20,7 @@ from faasgi.local.template.intrinsics import ACCOUNT, Resolver, Unresolved, pseu
 from faasgi.local.template.model import AsyncConfig, Function, Project, Route, split_handler
 from faasgi.local.template.sam_apis import read_apis, read_tables
 from faasgi.local.template.sam_events import read_dead_letter, read_s3, read_schedule, read_sns
+from faasgi.local.template.websocket_apis import read_websocket_apis
 
 FUNCTION = "AWS::Serverless::Function"
 #: Event types served over HTTP; Schedule, S3 and SNS types are read for the async engine.
@@ -139,6 +140,7 @@ def read_sam(
         elif kind == "AWS::Lambda::Function":
             project.not_emulated.append(f"{logical}: AWS::Lambda::Function (use a SAM function)")
     project.tables.extend(read_tables(resources, resolver, project))
+    project.websocket_apis = read_websocket_apis(resources, resolver, project)
     for reference in resolver.generated:
         project.notes.append(f"{reference} -> a value generated for this run")
     return project

@@ -43,6 +43,11 @@ def read_apis(
             declared.append((logical, "rest", resource.get("Properties") or {}))
         elif kind == "AWS::Serverless::HttpApi":
             declared.append((logical, "http", resource.get("Properties") or {}))
+        elif (
+            kind == "AWS::ApiGatewayV2::Api"
+            and (resource.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
+        ):
+            continue  # served: websocket_apis.py
         elif kind in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"):
             project.not_emulated.append(f"{logical}: {kind} (use AWS::Serverless::Api/HttpApi)")
     for logical, kind, raw in declared:
