@@ -179,7 +179,9 @@ class Handler:
             sink = self._sink
         if type(event) is not dict:
             if isinstance(event, (bytes, bytearray, str)):
-                event = _load(event)  # FC 3.0 hands Python handlers the event as bytes
+                from faasgi.events import load_event  # FC 3.0 hands Python handlers bytes
+
+                event = load_event(event)
             elif not isinstance(event, Mapping):
                 kind = type(event).__name__
                 raise UnsupportedEvent(f"an event must be a JSON object, got {kind}")
@@ -316,18 +318,6 @@ class Handler:
         if report_logger.isEnabledFor(logging.INFO):
             report(invocation, reply.status, self.instance.init_ms)
         return answer
-
-
-def _load(raw: bytes | bytearray | str) -> Event:
-    import json  # FC 3.0's bytes events only: not a cost of every cold start
-
-    try:
-        event = json.loads(raw)
-    except (ValueError, RecursionError) as error:  # RecursionError: `[[[[...` too deep
-        raise UnsupportedEvent(f"the event is not JSON: {error}") from None
-    if not isinstance(event, dict):
-        raise UnsupportedEvent(f"an event must be a JSON object, got {type(event).__name__}")
-    return event
 
 
 @overload
