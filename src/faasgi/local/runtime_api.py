@@ -162,12 +162,15 @@ class RuntimeAPIServer(ThreadingHTTPServer):
         identity: Any = None,
         timeout: float | None = None,
         on_chunk: Callable[[bytes], None] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> _Pending:
-        """Queue an invocation for the runtime's next `/next`."""
+        """Queue an invocation for the runtime's next `/next` (`headers`: more of them, such
+        as `Lambda-Runtime-Invocation-Id`, which newer Lambda builds send)."""
         body = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
         request_id = request_id or str(uuid.uuid4())
         deadline_ms = int((time.time() + (timeout or self.function_timeout)) * 1000)
         headers = {
+            **(headers or {}),
             "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
             "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,

@@ -4,15 +4,21 @@ awslambdaric|faasgi`): this process speaks the emulator's frame protocol like
 server (`faasgi.local.runtime_api`) and the chosen runtime client against it, and passes
 each invocation through `/next` and `/response` — the path a function takes on Lambda.
 
-A streamed answer (FAASGI_INVOKE_MODE=RESPONSE_STREAM) reaches the emulator as the
-buffered answer it stands for: the prelude's status, headers and cookies, and the body.
-Lambda only (one invocation at a time); the instance's `faasgi_tables()` is not read.
+The runtime gets the environment Lambda gives one (runtime_environment.py: function name,
+memory, version, log group and stream, region; `faasgi serve --template` puts each
+function's own in the instance's environment) and the server sends the function's ARN and
+deadline (`--timeout`). The runtime's process imports the app (runtime_preload.py) and
+passes its `faasgi_tables()` back here, so the emulator creates them as for its own worker.
+
+A streamed answer (FAASGI_INVOKE_MODE=RESPONSE_STREAM) reaches the emulator chunk by
+chunk as the runtime posts it, for the sources Lambda streams (runtime_relay.py); other
+answers go whole. The instance is free again once the runtime asks for its next event,
+after its work after the response. Lambda only (one invocation at a time).
 Run as `python -m faasgi.local.runtime_worker`, never imported by apps.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -21,8 +27,10 @@ import sys
 import time
 from typing import Any
 
-from faasgi.local.frames import DONE, ERROR, INIT_FAILED, INVOKE, READY, RESULT
-from faasgi.local.runtime_api import Outcome, RuntimeAPIServer, signal_shutdown
+from faasgi.local.frames import INIT_FAILED, INVOKE, READY
+from faasgi.local.runtime_api import RuntimeAPIServer, signal_shutdown
+from faasgi.local.runtime_environment import FunctionIdentity
+from faasgi.local.runtime_relay import IdleAwareServer, Send, relay_invocation
 from faasgi.local.worker import Link
 
 CLIENTS = ("awslambdaric", "faasgi")
@@ -30,12 +38,11 @@ CLIENTS = ("awslambdaric", "faasgi")
 INIT_LIMIT = 60.0
 
 
-def client_command(client: str, handler: str) -> list[str]:
-    """The runtime's command line: awslambdaric wants Lambda's `module.attr` form."""
-    module, _, attribute = handler.partition(":")
-    if client == "awslambdaric":
-        return [sys.executable, "-m", "awslambdaric", f"{module}.{attribute}"]
-    return [sys.executable, "-m", "faasgi.runtime", handler]
+def client_command(client: str, handler: str, tables_fd: int) -> list[str]:
+    """The runtime's command line: the client, behind the preload that reads the tables."""
+    module = "faasgi.local.runtime_preload"
+    options = ["--tables-fd", str(tables_fd), "--client", client, "--handler", handler]
+    return [sys.executable, "-m", module, *options]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -49,35 +56,37 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
-def buffered_answer(outcome: Outcome) -> bytes:
-    """What the handler's answer is as JSON: a streamed answer folded into the shape a
-    buffered Function URL answer has."""
-    if not outcome.streamed:
-        return outcome.body
-    prelude, _, body = outcome.body.partition(b"\x00" * 8)
-    shape: dict[str, Any] = json.loads(prelude)
-    shape["body"] = base64.b64encode(body).decode("ascii")
-    shape["isBase64Encoded"] = True
-    return json.dumps(shape).encode("utf-8")
-
-
-def start(args: Any, server: RuntimeAPIServer) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
-        "AWS_LAMBDA_RUNTIME_API": server.address,
-        "_HANDLER": args.handler,
-        "AWS_LAMBDA_FUNCTION_NAME": server.function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(server.memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-    }
+def start(
+    args: Any, server: RuntimeAPIServer, identity: FunctionIdentity
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The runtime's process, and the pipe its preload writes the declared tables to."""
+    environment = {**os.environ, **identity.environment(server.address, args.handler)}
     # Never set by accident: it switches awslambdaric to Managed Instances mode.
     environment.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)
-    return subprocess.Popen(
-        client_command(args.client, args.handler),
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-    )
+    tables_read, tables_write = os.pipe()
+    try:
+        process = subprocess.Popen(
+            client_command(args.client, args.handler, tables_write),
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            pass_fds=(tables_write,),
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    finally:
+        os.close(tables_write)  # the child's copy is the only writer: EOF when it is done
+    return process, tables_read
+
+
+def declared_tables(tables_fd: int) -> list[Any]:
+    """What the preload read off `faasgi_tables()` (it wrote and closed the pipe before the
+    runtime started, so this never waits); ValueError for a malformed hook."""
+    data = b""
+    with os.fdopen(tables_fd, "rb") as pipe:
+        data = pipe.read()
+    report: dict[str, Any] = json.loads(data or b"{}")
+    if "error" in report:
+        raise ValueError(report["error"])
+    return list(report.get("tables") or [])
 
 
 def wait_for_init(server: RuntimeAPIServer, process: subprocess.Popen[bytes]) -> str | None:
@@ -94,6 +103,13 @@ def wait_for_init(server: RuntimeAPIServer, process: subprocess.Popen[bytes]) ->
     return f"the runtime did not ask for an event within {INIT_LIMIT:g} s"
 
 
+def _sender(link: Link, call_id: int) -> Send:
+    def send(kind: int, meta: bytes, body: bytes) -> None:
+        link.write(kind, call_id, meta, body)
+
+    return send
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -106,8 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the emulator decides when to stop
     link = Link(args.fd)
     started = time.perf_counter()
-    server = RuntimeAPIServer(timeout=args.timeout, handler=args.handler).start()
-    process = start(args, server)
+    identity = FunctionIdentity.from_environment(os.environ)
+    server = IdleAwareServer(
+        function_name=identity.name,
+        timeout=args.timeout,
+        memory_mb=identity.memory_mb,
+        handler=args.handler,
+    )
+    server.function_arn = identity.arn
+    server.start()
+    process, tables_fd = start(args, server, identity)
 
     def stop(*_: Any) -> None:
         # The emulator stops an instance with SIGTERM: end the runtime as Lambda would.
@@ -117,27 +141,25 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     failure = wait_for_init(server, process)
+    tables: list[Any] = []
+    if failure is None:
+        try:
+            tables = declared_tables(tables_fd)
+        except ValueError as error:
+            failure = str(error)
     if failure is not None:
         error_type, _, message = failure.partition(": ")
         shape = {"errorType": error_type, "errorMessage": message, "trace": ""}
         link.write(INIT_FAILED, 0, b"", json.dumps(shape).encode("utf-8"))
         stop()
-    ready = {"init_ms": (time.perf_counter() - started) * 1000, "pid": os.getpid(), "tables": []}
+    init_ms = (time.perf_counter() - started) * 1000
+    ready = {"init_ms": init_ms, "pid": os.getpid(), "tables": tables}
     link.write(READY, 0, b"", json.dumps(ready).encode("utf-8"))
     while (frame := link.read()) is not None:
         kind, call_id, meta, body = frame
         if kind != INVOKE:
             continue
-        began = time.perf_counter()
-        outcome = server.invoke(body, request_id=meta.decode("ascii"), wait=args.timeout + 5)
-        duration = f"{(time.perf_counter() - began) * 1000:.3f}".encode("ascii")
-        if outcome.kind == "response":
-            link.write(RESULT, call_id, duration, buffered_answer(outcome))
-        else:
-            link.write(ERROR, call_id, duration, outcome.body)
-        # The invocation is over for the emulator (the pool frees the instance); work the
-        # runtime does after its answer delays the next event, which waits for /next.
-        link.write(DONE, call_id, duration, b"")
+        relay_invocation(server, _sender(link, call_id), meta.decode("ascii"), body, args.timeout)
     stop()
     return 0
 

@@ -27,6 +27,14 @@ BASE = "/2018-06-01/runtime"
 ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
 RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
+#: The X-Ray error cause on `/error` (JSON: working_directory, exceptions, paths), as
+#: awslambdaric sends it and the Runtime API reads it (aws-lambda-runtime-interface-emulator
+#: internal/lambda/rapi/handler/invocationerror.go); left out at 1 MiB or more, as there.
+XRAY_ERROR_CAUSE = "Lambda-Runtime-Function-XRay-Error-Cause"
+_XRAY_LIMIT = 1024 * 1024
+#: Set by `/next` on newer Lambda builds; awslambdaric 4.2.2 reads it and sends it back on
+#: that invocation's `/response` and `/error` (lambda_runtime_client.py), so faasgi does too.
+INVOCATION_ID = "Lambda-Runtime-Invocation-Id"
 #: What Lambda expects for an HTTP response streamed to a Function URL or API Gateway: a JSON
 #: prelude, 8 NUL bytes, then the body (aws-lambda-nodejs-runtime-interface-client
 #: src/HttpResponseStream.js; aws-lambda-go events/lambda_function_urls.go).
@@ -123,6 +131,8 @@ class RuntimeAPI:
         self.host = host
         self.port = int(port)
         self._wire: _Wire | None = None
+        #: The current invocation's `Lambda-Runtime-Invocation-Id`, echoed on its answer.
+        self.invocation_id: str | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -171,17 +181,32 @@ class RuntimeAPI:
         request_id = headers.get("lambda-runtime-aws-request-id")
         if not request_id:
             raise RuntimeAPIError("GET /invocation/next answered without a request id")
+        self.invocation_id = headers.get("lambda-runtime-invocation-id")
         return NextEvent(request_id, headers, body)
+
+    def _answer_headers(self, content_type: str) -> dict[str, str]:
+        headers = {"Content-Type": content_type}
+        if self.invocation_id:
+            headers[INVOCATION_ID] = self.invocation_id
+        return headers
 
     def respond(self, request_id: str, body: bytes, content_type: str) -> None:
         path = f"{BASE}/invocation/{request_id}/response"
-        status, _, data = self._exchange("POST", path, body, {"Content-Type": content_type})
+        headers = self._answer_headers(content_type)
+        status, _, data = self._exchange("POST", path, body, headers)
         self._expect(status, 202, f"POST {path}", data)
 
-    def error(self, request_id: str, error: dict[str, Any]) -> None:
+    def error(
+        self, request_id: str, error: dict[str, Any], xray_cause: dict[str, Any] | None = None
+    ) -> None:
         path = f"{BASE}/invocation/{request_id}/error"
         body = json.dumps(error).encode("utf-8")
-        status, _, data = self._exchange("POST", path, body, {"Content-Type": "application/json"})
+        headers = self._answer_headers("application/json")
+        if xray_cause is not None:
+            cause = json.dumps(xray_cause)  # ASCII: a valid header value
+            if len(cause) < _XRAY_LIMIT:
+                headers[XRAY_ERROR_CAUSE] = cause
+        status, _, data = self._exchange("POST", path, body, headers)
         self._expect(status, 202, f"POST {path}", data)
 
     def init_error(self, error: dict[str, Any]) -> None:
@@ -194,7 +219,7 @@ class RuntimeAPI:
     def stream(self, request_id: str, content_type: str) -> Stream:
         """Start a streamed `/response`; write chunks to it, then `finish()` it."""
         path = f"{BASE}/invocation/{request_id}/response"
-        return Stream(_Wire(self.host, self.port), path, content_type)
+        return Stream(_Wire(self.host, self.port), path, content_type, self.invocation_id)
 
 
 class Stream:
@@ -202,7 +227,9 @@ class Stream:
     each `write` goes out at once as one HTTP chunk; an error after the first byte goes out
     as the trailers announced up front (runtimes-custom.html)."""
 
-    def __init__(self, wire: _Wire, path: str, content_type: str) -> None:
+    def __init__(
+        self, wire: _Wire, path: str, content_type: str, invocation_id: str | None = None
+    ) -> None:
         self._wire = wire
         self.path = path
         headers = {
@@ -211,6 +238,8 @@ class Stream:
             "Transfer-Encoding": "chunked",
             "Trailer": f"{ERROR_TYPE}, {ERROR_BODY}",
         }
+        if invocation_id:
+            headers[INVOCATION_ID] = invocation_id
         self._pending = wire.head("POST", path, headers) + b"\r\n"
 
     def write(self, data: bytes) -> None:

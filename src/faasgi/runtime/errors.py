@@ -6,6 +6,7 @@ error trailer.
 
 from __future__ import annotations
 
+import os
 import traceback
 from typing import Any
 
@@ -25,6 +26,28 @@ class HandlerError(Exception):
         self.trace = trace or []
 
 
+def _user_frames(error: BaseException) -> list[traceback.FrameSummary]:
+    frames = list(traceback.extract_tb(error.__traceback__))
+    for position, frame in enumerate(frames):
+        if not any(part in frame.filename for part in _OWN):
+            return frames[position:]
+    return frames
+
+
+def xray_cause(error: BaseException | None, error_type: str, message: str) -> dict[str, Any]:
+    """The X-Ray error cause awslambdaric sends on `/error` (bootstrap.make_xray_fault):
+    the working directory, the exception with its user frames, and their files. Without an
+    exception (the event or context could not be read), the type is awslambdaric's
+    `LambdaValidationError` and the stack is empty."""
+    frames = _user_frames(error) if error is not None else []
+    stack = [{"label": f.name, "path": f.filename, "line": f.lineno} for f in frames]
+    return {
+        "working_directory": os.getcwd(),
+        "exceptions": [{"message": message, "type": error_type, "stack": stack}],
+        "paths": list(dict.fromkeys(f.filename for f in frames)),
+    }
+
+
 def error_body(error: BaseException, request_id: str | None = None) -> dict[str, Any]:
     if isinstance(error, HandlerError):
         return {
@@ -33,11 +56,7 @@ def error_body(error: BaseException, request_id: str | None = None) -> dict[str,
             "requestId": request_id or "",
             "stackTrace": error.trace,
         }
-    frames = list(traceback.extract_tb(error.__traceback__))
-    for position, frame in enumerate(frames):
-        if not any(part in frame.filename for part in _OWN):
-            frames = frames[position:]
-            break
+    frames = _user_frames(error)
     return {
         "errorMessage": str(error),
         "errorType": type(error).__name__,

@@ -20,7 +20,7 @@ from typing import Any
 from faasgi.runtime import extension
 from faasgi.runtime.client import RuntimeAPI
 from faasgi.runtime.context import ContextError, LambdaContext
-from faasgi.runtime.errors import HandlerError, error_body
+from faasgi.runtime.errors import HandlerError, error_body, xray_cause
 from faasgi.runtime.sinks import RuntimeSink, StreamingSink, marshal
 
 logger = logging.getLogger("faasgi.runtime")
@@ -135,7 +135,8 @@ class Runtime:
                 return
             failure = error_body(error, request_id)
             _log_error(failure)
-            api.error(request_id, failure)
+            cause = xray_cause(error, failure["errorType"], failure["errorMessage"])
+            api.error(request_id, failure, cause)
 
     def _fail(self, request_id: str, error_type: str, message: str) -> None:
         body = {
@@ -145,7 +146,7 @@ class Runtime:
             "stackTrace": [],
         }
         _log_error(body)
-        self.api.error(request_id, body)
+        self.api.error(request_id, body, xray_cause(None, "LambdaValidationError", message))
 
 
 def _log_error(body: dict[str, Any]) -> None:

@@ -65,6 +65,8 @@ def test_every_command_is_one_this_test_runs() -> None:
         "apiGatewayProxyV2Event.json out.json",
         "faasgi serve examples.todolist.flask_app:handler --record recorded",
         "faasgi replay recorded --against examples.todolist.flask_app:handler",
+        # Run by tests/runtime/test_template_clients.py (it needs awslambdaric, dev only).
+        "faasgi serve --template adapters/aws-lambda/template.yaml --runtime-client awslambdaric",
     ]
 
 

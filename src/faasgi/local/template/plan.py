@@ -140,6 +140,15 @@ class Plan:
             **self.resources.environment,
             **self.environment,
         }
+        client = getattr(args, "runtime_client", None)
+        if client and function.platform != "aws":
+            self.project.not_emulated.append(
+                f"--runtime-client {client} for {function.name}: a Lambda runtime client "
+                "cannot run an FC function; faasgi's own worker runs it"
+            )
+            client = None
+        if client and "AWS_LAMBDA_EXEC_WRAPPER" in function.environment:
+            self._wrapper_note(function.name, client)
         extra: list[str] = []
         if function.initializer:
             extra += ["--initializer", function.initializer]
@@ -156,7 +165,29 @@ class Plan:
             environment=environment,
             working_directory=function.code_dir,
             worker_arguments=tuple(extra),
+            runtime_client=client,
         )
+
+    def _wrapper_note(self, name: str, client: str) -> None:
+        """sam.py lists the wrapper as not emulated, as faasgi's worker ignores it; with a
+        runtime client the instance runs that client instead (faasgi.runtime is what
+        faasgi's wrapper script starts on Lambda)."""
+        project = self.project
+        project.not_emulated = [
+            item
+            for item in project.not_emulated
+            if not item.startswith(f"{name}: AWS_LAMBDA_EXEC_WRAPPER")
+        ]
+        if client == "faasgi":
+            project.notes.append(
+                f"{name}: AWS_LAMBDA_EXEC_WRAPPER: its instances run python -m faasgi.runtime, "
+                "what faasgi's wrapper starts on Lambda"
+            )
+        else:
+            project.not_emulated.append(
+                f"{name}: AWS_LAMBDA_EXEC_WRAPPER (Lambda's bootstrap runs it; locally the "
+                f"instance runs {client} without it)"
+            )
 
     async def invoke(self, name: str, request_id: str, event: bytes) -> Outcome:
         """Invoke a function by name (a Lambda authorizer)."""
@@ -235,6 +266,11 @@ class Plan:
             lines.append(f"  DynamoDB   {resources.endpoint_url}{where}")
             if resources.tables:
                 lines.append(f"  tables     {', '.join(resources.tables)}")
+        if getattr(args, "runtime_client", None):
+            lines.append(
+                f"  runtime    {args.runtime_client} in every Lambda instance, against its own "
+                "local Runtime API"
+            )
         if args.record:
             lines.append(f"  record     every event and answer into {args.record}")
         lines.extend(f"  note       {note}" for note in project.notes)

@@ -219,7 +219,7 @@ def _function(
             skipped.append(f"{logical} environment {key}: {error}; left unset")
     if "AWS_LAMBDA_EXEC_WRAPPER" in environment:
         skipped.append(
-            f"{logical}: AWS_LAMBDA_EXEC_WRAPPER (Lambda's bootstrap runs it; locally the "
+            f"{name}: AWS_LAMBDA_EXEC_WRAPPER (Lambda's bootstrap runs it; locally the "
             "instance is faasgi's worker)"
         )
     for key in ("Layers", "VpcConfig", "FileSystemConfigs", "SnapStart"):
