@@ -1,5 +1,5 @@
 """The apps and events every benchmark uses: one JSON route and one 256 KiB binary route,
-on Flask, Starlette and FastAPI; events for API Gateway HTTP API (v2) and REST API (v1).
+on Flask, Django, Starlette and FastAPI; events for API Gateway HTTP API (v2) and REST API (v1).
 """
 
 from __future__ import annotations
@@ -61,8 +61,51 @@ def fastapi_app() -> Any:
     return app
 
 
-APPS = {"flask": flask_app, "starlette": starlette_app, "fastapi": fastapi_app}
-WSGI = {"flask"}
+def django_app() -> Any:
+    """The same two routes on Django (settings configured in code, no project folder)."""
+    import sys
+    import types
+
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="bench",
+            ALLOWED_HOSTS=["*"],
+            ROOT_URLCONF="bench_django_urls",
+            MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
+            INSTALLED_APPS=[],
+            USE_TZ=True,
+        )
+        django.setup()
+    from django.http import HttpResponse, JsonResponse
+    from django.urls import path
+    from django.views.decorators.csrf import csrf_exempt
+
+    def item(request: Any) -> Any:
+        return JsonResponse(SMALL_JSON)
+
+    @csrf_exempt
+    def blob(request: Any) -> Any:
+        return HttpResponse(request.body, content_type="application/octet-stream")
+
+    urls = types.ModuleType("bench_django_urls")
+    urls.urlpatterns = [path("items/42", item), path("blob", blob)]  # type: ignore[attr-defined]
+    sys.modules["bench_django_urls"] = urls
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+APPS = {
+    "flask": flask_app,
+    "django": django_app,
+    "starlette": starlette_app,
+    "fastapi": fastapi_app,
+}
+WSGI = {"flask", "django"}
 
 _HEADERS = {
     "accept": "application/json",

@@ -261,7 +261,7 @@ def main() -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     verdicts: list[str] = []
-    for framework in ("starlette", "fastapi", "flask"):
+    for framework in ("starlette", "fastapi", "flask", "django"):
         for version in ("v2", "v1"):
             for kind in ("json", "binary"):
                 event = EVENTS[version](kind)

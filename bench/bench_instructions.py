@@ -16,6 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from apps import WSGI
+
 HERE = Path(__file__).resolve().parent
 
 RUNNER = """
@@ -75,7 +79,7 @@ def main() -> None:
     for framework in options.apps.split(","):
         names = (
             ["reference (raw)", "bare handler", "faasgi", "apig-wsgi", "serverless-wsgi"]
-            if framework == "flask"
+            if framework in WSGI
             else [
                 "reference (raw)",
                 "reference (loop)",

@@ -10,7 +10,6 @@ by `faasgi.runtime`. The hot path does nothing that could be done once per insta
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -26,6 +25,7 @@ from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:
     from faasgi.events import Event, Source
+    from faasgi.wsgi_direct import Parse
 
 logger = logging.getLogger("faasgi")
 
@@ -85,6 +85,7 @@ class Handler:
         self._detector: Any = None
         self._last_shape: Callable[[Event], bool] | None = None
         self._last_source: Any = None
+        self._last_parse: Any = None
         self._routes: dict[str, Callable[..., Any]] = {}
         self._runner: Any = None
         self._app: App | None = None
@@ -178,7 +179,9 @@ class Handler:
             sink = self._sink
         if type(event) is not dict:
             if isinstance(event, (bytes, bytearray, str)):
-                event = _load(event)  # FC 3.0 hands Python handlers the event as bytes
+                from faasgi.events import load_event  # FC 3.0 hands Python handlers bytes
+
+                event = load_event(event)
             elif not isinstance(event, Mapping):
                 kind = type(event).__name__
                 raise UnsupportedEvent(f"an event must be a JSON object, got {kind}")
@@ -188,7 +191,7 @@ class Handler:
         # An instance sees one source: try the last one found before asking the detector.
         shape = self._last_shape
         if shape is not None and shape(event):
-            return self._serve_http(self._last_source, event, context, sink)
+            return self._serve_http(self._last_source, event, context, sink, self._last_parse)
         source = self._detect(event)
         if source is None:
             from faasgi.routes import serve_other
@@ -198,11 +201,16 @@ class Handler:
             from faasgi.asgi_websocket import serve_event
 
             return serve_event(self, event, context)
+        from faasgi.wsgi_direct import parser_for
+
         self._last_shape = self._detector.last_shape
         self._last_source = source
-        return self._serve_http(source, event, context, sink)
+        self._last_parse = parser_for(source, self)
+        return self._serve_http(source, event, context, sink, self._last_parse)
 
-    def _serve_http(self, source: Source, event: Event, context: Any, sink: Sink) -> Any:
+    def _serve_http(
+        self, source: Source, event: Event, context: Any, sink: Sink, parse: Parse
+    ) -> Any:
         runner = self._runner or self._ready()
         instance = self.instance
         invocation = Invocation(event, context, source.NAME, next(instance.invocations) == 0)
@@ -210,7 +218,7 @@ class Handler:
         reply: Reply | None = None
         try:
             try:
-                request = source.parse(event, self.base_path)
+                request = parse(event, self.base_path)
             except MalformedEvent as error:
                 reply = FixedReply(plain(400, f"Bad Request: {error}"))
             except (AttributeError, KeyError, TypeError, ValueError) as error:
@@ -310,16 +318,6 @@ class Handler:
         if report_logger.isEnabledFor(logging.INFO):
             report(invocation, reply.status, self.instance.init_ms)
         return answer
-
-
-def _load(raw: bytes | bytearray | str) -> Event:
-    try:
-        event = json.loads(raw)
-    except (ValueError, RecursionError) as error:  # RecursionError: `[[[[...` too deep
-        raise UnsupportedEvent(f"the event is not JSON: {error}") from None
-    if not isinstance(event, dict):
-        raise UnsupportedEvent(f"an event must be a JSON object, got {type(event).__name__}")
-    return event
 
 
 @overload

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from datetime import datetime, timezone
 from itertools import count
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from faasgi.errors import AppNotReady, OutsideInvocation
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from faasgi.asgi import ASGIRunner
     from faasgi.wsgi import WSGIRunner
 
@@ -112,6 +113,8 @@ class Invocation:
 
         Events without a time field (ALB) fall back to when faasgi received the event.
         """
+        from datetime import datetime, timezone  # not at import: every cold start pays it
+
         from faasgi.triggers import trigger_epoch_ms  # only functions that ask pay for it
 
         epoch_ms = trigger_epoch_ms(self.event)
@@ -147,6 +150,8 @@ class Invocation:
         remaining = self.remaining_ms()
         if remaining is None:
             return None
+        from datetime import datetime, timezone
+
         return datetime.fromtimestamp(time.time() + remaining / 1000, tz=timezone.utc)
 
 

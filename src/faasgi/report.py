@@ -6,7 +6,6 @@ Never on by default: no log line per request unless the user turned it on.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -44,4 +43,6 @@ def report(invocation: Invocation, status: int, init_ms: float | None) -> None:
     }
     if invocation.cold and init_ms is not None:
         line["initMs"] = round(init_ms, 3)
+    import json  # only once the opt-in REPORT line is on
+
     report_logger.info("REPORT %s", json.dumps(line), extra={"faasgi": line})

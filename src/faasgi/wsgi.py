@@ -143,7 +143,15 @@ class WSGIRunner:
 
     def __call__(self, request: Request, invocation: Any, hold: bool = True) -> WSGIReply:
         # `close()` is the work after the response: it always waits for the consumer.
-        return self.call(self.environ(request, invocation))
+        environ = getattr(request, "environ", None)  # built from the event (wsgi_direct)
+        if environ is None:
+            return self.call(self.environ(request, invocation))
+        event = invocation.event
+        environ["faasgi.invocation"] = invocation
+        environ["apig_wsgi.full_event"] = event
+        environ["apig_wsgi.context"] = invocation.context
+        environ["apig_wsgi.request_context"] = event.get("requestContext")
+        return self.call(environ)
 
     def startup(self) -> None:
         """WSGI has no startup protocol; init hooks cover what an app needs."""
@@ -214,7 +222,11 @@ class WSGIReply(Reply):
         self.status = int(code)
         names = _RESPONSE_NAMES
         self.headers = [
-            (names.get(name) or _response_name(name), header_text(value)) for name, value in headers
+            (
+                names.get(name) or _response_name(name),
+                value if value.isascii() else header_text(value),
+            )
+            for name, value in headers
         ]
         return self.written.append
 

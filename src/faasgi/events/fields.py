@@ -158,16 +158,32 @@ def origin(
                 proto = value
         elif key == "x-forwarded-port" and port is None:
             port = value
+    found = origin_of(host, proto, port, default_scheme, fallback_host)
+    if host is None and fallback_host:
+        scheme, (name, number) = found
+        headers.append(("host", host_header(scheme, name, number)))
+    return found
+
+
+def host_header(scheme: str, name: str, port: int) -> str:
+    """The Host header for an origin: the port only when not the scheme's default."""
+    return name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
+
+
+def origin_of(
+    host: str | None,
+    proto: str | None,
+    port: str | None,
+    default_scheme: str,
+    fallback_host: str | None,
+) -> tuple[str, tuple[str, int]]:
+    """`origin()` given the first Host, X-Forwarded-Proto and X-Forwarded-Port values."""
     cache_key = (host, proto, port, default_scheme, fallback_host)
     found = _ORIGINS.get(cache_key)
     if found is None:
         found = _origin(host, proto, port, default_scheme, fallback_host)
         if len(_ORIGINS) < _ORIGINS_LIMIT:
             _ORIGINS[cache_key] = found
-    if host is None and fallback_host:
-        scheme, (name, number) = found
-        default = number == (443 if scheme == "https" else 80)
-        headers.append(("host", name if default else f"{name}:{number}"))
     return found
 
 
