@@ -83,10 +83,10 @@ class AsyncFront:
     async def _queue_fc(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An FC HTTP request with `X-Fc-Invocation-Type: Async`: queued, 202 (fcasync.py)."""
         from faasgi.local.fcasync import queue
-        from faasgi.local.gateway import _read_body, request_from_scope
+        from faasgi.local.gateway import read_body, request_from_scope
 
         (name,) = self.invoker.functions  # the one function this emulator serves
-        request = request_from_scope(scope, await _read_body(receive))
+        request = request_from_scope(scope, await read_body(receive))
 
         def submit(payload: bytes, request_id: str) -> None:
             self.invoker.submit(name, payload, origin="FC HTTP Async", request_id=request_id)
@@ -144,18 +144,6 @@ def _loopback(scope: Scope) -> bool:
         return ipaddress.ip_address(client[0]).is_loopback
     except ValueError:
         return False
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 async def _answer(

@@ -84,7 +84,7 @@ class Gateway:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        body = await _read_body(receive)
+        body = await read_body(receive)
         request = request_from_scope(scope, body)
         response, outcome = await self.handle(request)
         headers = [
@@ -216,7 +216,8 @@ def log_line(request: Request, status: int, outcome: Outcome, started: float) ->
     return " ".join(parts)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """The whole body of an ASGI HTTP request."""
     chunks = []
     while True:
         message = await receive()
@@ -245,4 +246,4 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("utf-8")
 
 
-__all__ = ["Gateway", "Invoker", "log_line", "request_from_scope"]
+__all__ = ["Gateway", "Invoker", "log_line", "read_body", "request_from_scope"]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from faasgi.local.gateway import Invoker, Receive, Scope, Send, _read_body
+from faasgi.local.gateway import Invoker, Receive, Scope, Send, read_body
 from faasgi.local.logtail import drained, instance_lines, log_result
 from faasgi.local.pool import Outcome
 from faasgi.local.streamed import collect
@@ -72,7 +72,7 @@ class InvokeApi:
         self._background: set[asyncio.Task[Outcome]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive)
+        body = await read_body(receive)
         status, headers, payload = await self.answer(scope, body)
         await send(
             {

@@ -24,8 +24,8 @@ from faasgi.local.gateway import (
     Scope,
     Send,
     _lifespan,
-    _read_body,
     log_line,
+    read_body,
     request_from_scope,
 )
 from faasgi.local.pool import Outcome
@@ -82,7 +82,7 @@ class TemplateFront:
             await endpoint.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request = request_from_scope(scope, await _read_body(receive))
+        request = request_from_scope(scope, await read_body(receive))
         assert endpoint.table is not None
         response, outcome, name = await self.handle(endpoint.table, request)
         headers = [
