@@ -230,76 +230,58 @@ def deployment(
     return made
 
 
-@pytest.fixture(scope="session")
-def served_functions(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
-    """Each framework's module-level `handler` behind `faasgi serve`, on the run's tables,
-    configured as a deployed function (a real session secret, Secure cookies)."""
+def serve_deployed(tables: Tables, commands: dict[str, list[str]]) -> Iterator[dict[str, str]]:
+    """Start one `faasgi serve` per entry of `commands` (its first arguments), each on the
+    run's tables and configured as a deployed function (a real session secret, Secure
+    cookies); yield their URLs and stop them all afterwards."""
     environment = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("FAASGI_", "TODO_", "SESSION_"))
     }
     environment["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), *sys.path])
+    deployed = [
+        "--dynamodb",
+        tables.endpoint_url,
+        "-e",
+        f"TODO_TABLE={tables.todos}",
+        "-e",
+        f"SESSION_TABLE={tables.sessions}",
+        "-e",
+        f"FAASGI_SESSION_SECRET={SECRET}",
+        "-e",
+        "FAASGI_LOCAL=0",
+    ]
     emulators = {
-        framework: Emulator(
-            f"examples.todolist.{framework}_app:handler",
-            "--dynamodb",
-            dynamodb_tables.endpoint_url,
-            "-e",
-            f"TODO_TABLE={dynamodb_tables.todos}",
-            "-e",
-            f"SESSION_TABLE={dynamodb_tables.sessions}",
-            "-e",
-            f"FAASGI_SESSION_SECRET={SECRET}",
-            "-e",
-            "FAASGI_LOCAL=0",
-            cwd=str(REPOSITORY),
-            env=environment,
-        )
-        for framework in FRAMEWORKS
-    }
-    try:
-        yield {framework: emulator.start() for framework, emulator in emulators.items()}
-    finally:
-        for emulator in emulators.values():
-            emulator.stop()
-
-
-@pytest.fixture(scope="session")
-def served_templates(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
-    """The todo list's SAM template and s.yaml behind `faasgi serve --template`, on the
-    run's tables, configured as a deployed function."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("FAASGI_", "TODO_", "SESSION_"))
-    }
-    environment["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), *sys.path])
-    emulators = {
-        name: Emulator(
-            f"--template={REPOSITORY / path}",
-            "--invoke-port",
-            "0",
-            "--dynamodb",
-            dynamodb_tables.endpoint_url,
-            "-e",
-            f"TODO_TABLE={dynamodb_tables.todos}",
-            "-e",
-            f"SESSION_TABLE={dynamodb_tables.sessions}",
-            "-e",
-            f"FAASGI_SESSION_SECRET={SECRET}",
-            "-e",
-            "FAASGI_LOCAL=0",
-            cwd=str(REPOSITORY),
-            env=environment,
-        )
-        for name, path in TEMPLATES.items()
+        name: Emulator(*arguments, *deployed, cwd=str(REPOSITORY), env=environment)
+        for name, arguments in commands.items()
     }
     try:
         yield {name: emulator.start() for name, emulator in emulators.items()}
     finally:
         for emulator in emulators.values():
             emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def served_functions(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
+    """Each framework's module-level `handler` behind `faasgi serve`."""
+    yield from serve_deployed(
+        dynamodb_tables,
+        {framework: [f"examples.todolist.{framework}_app:handler"] for framework in FRAMEWORKS},
+    )
+
+
+@pytest.fixture(scope="session")
+def served_templates(dynamodb_tables: Tables) -> Iterator[dict[str, str]]:
+    """The todo list's SAM template and s.yaml behind `faasgi serve --template`."""
+    yield from serve_deployed(
+        dynamodb_tables,
+        {
+            name: [f"--template={REPOSITORY / path}", "--invoke-port", "0"]
+            for name, path in TEMPLATES.items()
+        },
+    )
 
 
 @pytest.fixture
