@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent, UnsupportedEvent
-from faasgi.http import FixedReply, Reply, Request, Response
+from faasgi.http import FixedReply, Reply, Response
 from faasgi.interface import Interface, interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, shutdown_process
 from faasgi.report import add_server_timing, enable_report, report, report_logger
@@ -25,7 +25,6 @@ from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:
     from faasgi.events import Event, Source
-    from faasgi.wsgi_direct import Parse
 
 logger = logging.getLogger("faasgi")
 
@@ -85,7 +84,8 @@ class Handler:
         self._detector: Any = None
         self._last_shape: Callable[[Event], bool] | None = None
         self._last_source: Any = None
-        self._last_parse: Any = None
+        #: The one-pass buffered WSGI path for API Gateway events (`faasgi.wsgi_buffered`).
+        self._buffered: Callable[[dict[str, Any], Any], Any] | None = None
         self._routes: dict[str, Callable[..., Any]] = {}
         self._runner: Any = None
         self._app: App | None = None
@@ -176,6 +176,13 @@ class Handler:
 
     def __call__(self, event: Any, context: Any = None, sink: Sink | None = None) -> Any:
         if sink is None:
+            buffered = self._buffered
+            if buffered is not None:
+                # A WSGI app answering API Gateway events of the usual shape: one pass (None
+                # for any other event, a str or bytes one too: the general path takes it).
+                answer = buffered(event, context)
+                if answer is not None:
+                    return answer
             sink = self._sink
         if type(event) is not dict:
             if isinstance(event, (bytes, bytearray, str)):
@@ -191,7 +198,7 @@ class Handler:
         # An instance sees one source: try the last one found before asking the detector.
         shape = self._last_shape
         if shape is not None and shape(event):
-            return self._serve_http(self._last_source, event, context, sink, self._last_parse)
+            return self._serve_http(self._last_source, event, context, sink)
         source = self._detect(event)
         if source is None:
             from faasgi.routes import serve_other
@@ -201,16 +208,16 @@ class Handler:
             from faasgi.asgi_websocket import serve_event
 
             return serve_event(self, event, context)
-        from faasgi.wsgi_direct import parser_for
-
         self._last_shape = self._detector.last_shape
         self._last_source = source
-        self._last_parse = parser_for(source, self)
-        return self._serve_http(source, event, context, sink, self._last_parse)
+        if self._buffered is None:
+            from faasgi.wsgi_buffered import buffered_path
 
-    def _serve_http(
-        self, source: Source, event: Event, context: Any, sink: Sink, parse: Parse
-    ) -> Any:
+            self._ready()
+            self._buffered = buffered_path(self, source.NAME)
+        return self._serve_http(source, event, context, sink)
+
+    def _serve_http(self, source: Source, event: Event, context: Any, sink: Sink) -> Any:
         runner = self._runner or self._ready()
         instance = self.instance
         invocation = Invocation(event, context, source.NAME, next(instance.invocations) == 0)
@@ -218,7 +225,7 @@ class Handler:
         reply: Reply | None = None
         try:
             try:
-                request = parse(event, self.base_path)
+                request = source.parse(event, self.base_path)
             except MalformedEvent as error:
                 reply = FixedReply(plain(400, f"Bad Request: {error}"))
             except (AttributeError, KeyError, TypeError, ValueError) as error:
@@ -229,7 +236,7 @@ class Handler:
                 try:  # self._run_app, inlined: this is every invocation's path
                     reply = runner(request, invocation, sink.delivers_early)
                 except Exception:
-                    reply = self._app_failed(request, invocation)
+                    reply = FixedReply(self._app_failed(request.method, request.path, invocation))
                 if request.method == "HEAD":
                     reply.omit_body = True
             if self.server_timing:
@@ -256,17 +263,17 @@ class Handler:
         """The opt-in REPORT line (faasgi.report), for the WebSocket path too."""
         report(invocation, status, self.instance.init_ms)
 
-    def _app_failed(self, request: Request, invocation: Invocation) -> Reply:
+    def _app_failed(self, method: str, path: bytes, invocation: Invocation) -> Response:
         """Call in an `except` block: the app raised before its response started."""
         if self.raise_app_errors:
             raise  # the error our caller is handling
         logger.exception(
             "the app raised on %s %s (request id %s)",
-            request.method,
-            request.path.decode("utf-8", "replace"),
+            method,
+            path.decode("utf-8", "replace"),
             invocation.request_id,
         )
-        return FixedReply(plain(500, f"Internal Server Error (request id {invocation.request_id})"))
+        return plain(500, f"Internal Server Error (request id {invocation.request_id})")
 
     def _first_detect(self, event: Event) -> Source | None:
         """Load event detection with the first event: an instance that never sees HTTP
@@ -299,7 +306,7 @@ class Handler:
                 try:
                     reply = runner(request, invocation, sink.delivers_early)
                 except Exception:
-                    reply = self._app_failed(request, invocation)
+                    reply = FixedReply(self._app_failed(request.method, request.path, invocation))
                 if request.method == "HEAD":
                     reply.omit_body = True
             if self.server_timing:

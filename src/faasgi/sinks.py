@@ -93,14 +93,15 @@ class Sink:
         except Exception:
             return self.failed(reply)
 
-    def failed(self, reply: Reply) -> Response:
+    def failed(self, reply: Reply | None) -> Response:
         """Call in an `except` block: the app failed before its body was done. Nothing has
         been sent yet, so a 500 can still replace it (or the error is re-raised with
         `raise_app_errors`)."""
         if self.raise_app_errors:
             raise  # the error our caller is handling
         logger.exception("the app failed while producing its response body")
-        reply.status = 500
+        if reply is not None:
+            reply.status = 500
         return plain(500, "Internal Server Error")
 
 

@@ -143,15 +143,7 @@ class WSGIRunner:
 
     def __call__(self, request: Request, invocation: Any, hold: bool = True) -> WSGIReply:
         # `close()` is the work after the response: it always waits for the consumer.
-        environ = getattr(request, "environ", None)  # built from the event (wsgi_direct)
-        if environ is None:
-            return self.call(self.environ(request, invocation))
-        event = invocation.event
-        environ["faasgi.invocation"] = invocation
-        environ["apig_wsgi.full_event"] = event
-        environ["apig_wsgi.context"] = invocation.context
-        environ["apig_wsgi.request_context"] = event.get("requestContext")
-        return self.call(environ)
+        return self.call(self.environ(request, invocation))
 
     def startup(self) -> None:
         """WSGI has no startup protocol; init hooks cover what an app needs."""
@@ -253,8 +245,8 @@ class WSGIReply(Reply):
         if written or iterator is None:
             body = b"".join(self._produce())
         else:
-            rest = b"".join(iterator)
-            body = self._first + rest if rest else self._first
+            # Joined even when there is one chunk: a str is a TypeError (a 500), not a body.
+            body = b"".join((self._first, *iterator))
             if written:  # write() called while the iterable ran: it came first, as before
                 body = b"".join(written) + body
                 written.clear()
