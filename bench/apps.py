@@ -1,8 +1,9 @@
-"""The apps and events every benchmark uses: one JSON route and one 256 KiB binary route,
-on Flask, Django, Starlette and FastAPI; events for API Gateway HTTP API (v2) and REST API (v1).
+"""The apps and events every benchmark uses: a JSON route (`json`: GET /items/42), a small
+JSON POST (`post`: POST /items, the body parsed and answered) and a 256 KiB binary route
+(`binary`), on Flask, Django, Starlette and FastAPI (and a WSGI app that does nearly nothing);
+events for API Gateway HTTP API (v2) and REST API (v1).
 """
 
-from __future__ import annotations
 
 import base64
 import copy
@@ -10,6 +11,8 @@ from typing import Any
 
 BINARY = bytes(range(256)) * 1024  # 256 KiB
 SMALL_JSON = {"id": 42, "name": "widget", "tags": ["a", "b"], "price": 9.99}
+NEW_ITEM = {"name": "gadget", "tags": ["c"], "price": 4.5}
+NEW_ITEM_BODY = '{"name": "gadget", "tags": ["c"], "price": 4.5}'
 
 
 def flask_app() -> Any:
@@ -20,6 +23,10 @@ def flask_app() -> Any:
     @app.get("/items/42")
     def item() -> Any:
         return flask.jsonify(SMALL_JSON)
+
+    @app.post("/items")
+    def create() -> Any:
+        return flask.jsonify({"id": 43, **flask.request.get_json()}), 201
 
     @app.post("/blob")
     def blob() -> Any:
@@ -38,10 +45,19 @@ def starlette_app() -> Any:
     async def item(request: Request) -> JSONResponse:
         return JSONResponse(SMALL_JSON)
 
+    async def create(request: Request) -> JSONResponse:
+        return JSONResponse({"id": 43, **(await request.json())}, status_code=201)
+
     async def blob(request: Request) -> Response:
         return Response(await request.body(), media_type="application/octet-stream")
 
-    return Starlette(routes=[Route("/items/42", item), Route("/blob", blob, methods=["POST"])])
+    return Starlette(
+        routes=[
+            Route("/items/42", item),
+            Route("/items", create, methods=["POST"]),
+            Route("/blob", blob, methods=["POST"]),
+        ]
+    )
 
 
 def fastapi_app() -> Any:
@@ -54,6 +70,10 @@ def fastapi_app() -> Any:
     async def item() -> dict[str, Any]:
         return SMALL_JSON
 
+    @app.post("/items", status_code=201)
+    async def create(item: dict[str, Any]) -> dict[str, Any]:
+        return {"id": 43, **item}
+
     @app.post("/blob")
     async def blob(request: Request) -> Response:
         return Response(await request.body(), media_type="application/octet-stream")
@@ -62,7 +82,8 @@ def fastapi_app() -> Any:
 
 
 def django_app() -> Any:
-    """The same two routes on Django (settings configured in code, no project folder)."""
+    """The same routes on Django (settings configured in code, no project folder)."""
+    import json
     import sys
     import types
 
@@ -88,24 +109,49 @@ def django_app() -> Any:
         return JsonResponse(SMALL_JSON)
 
     @csrf_exempt
+    def create(request: Any) -> Any:
+        return JsonResponse({"id": 43, **json.loads(request.body)}, status=201)
+
+    @csrf_exempt
     def blob(request: Any) -> Any:
         return HttpResponse(request.body, content_type="application/octet-stream")
 
     urls = types.ModuleType("bench_django_urls")
-    urls.urlpatterns = [path("items/42", item), path("blob", blob)]  # type: ignore[attr-defined]
+    urls.urlpatterns = [path("items/42", item), path("items", create), path("blob", blob)]  # type: ignore[attr-defined]
     sys.modules["bench_django_urls"] = urls
     from django.core.wsgi import get_wsgi_application
 
     return get_wsgi_application()
 
 
+def plain_wsgi_app() -> Any:
+    """A WSGI app that does almost nothing: the same JSON answer for every request, so an
+    adapter's own work is nearly all that is counted."""
+    import json
+
+    answer = json.dumps(SMALL_JSON).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        if not body:
+            start_response("200 OK", list(headers))
+            return [answer]
+        echoed = [("Content-Type", environ["CONTENT_TYPE"]), ("Content-Length", str(len(body)))]
+        start_response("200 OK", echoed)
+        return [body]
+
+    return app
+
+
 APPS = {
+    "plain-wsgi": plain_wsgi_app,
     "flask": flask_app,
     "django": django_app,
     "starlette": starlette_app,
     "fastapi": fastapi_app,
 }
-WSGI = {"flask", "django"}
+WSGI = {"flask", "django", "plain-wsgi"}
 
 _HEADERS = {
     "accept": "application/json",
@@ -117,12 +163,22 @@ _HEADERS = {
 }
 
 
-def v2_event(kind: str) -> dict[str, Any]:
-    binary = kind == "binary"
-    path = "/blob" if binary else "/items/42"
+def _request(kind: str) -> tuple[str, str, dict[str, str], str | None, bool]:
+    """(method, path, headers, body, is base64) for a kind of request."""
     headers = dict(_HEADERS)
-    if binary:
+    if kind == "binary":
         headers["content-type"] = "application/octet-stream"
+        headers["content-length"] = str(len(BINARY))
+        return "POST", "/blob", headers, base64.b64encode(BINARY).decode(), True
+    if kind == "post":
+        headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(NEW_ITEM_BODY))
+        return "POST", "/items", headers, NEW_ITEM_BODY, False
+    return "GET", "/items/42", headers, None, False
+
+
+def v2_event(kind: str) -> dict[str, Any]:
+    method, path, headers, body, is_base64 = _request(kind)
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -135,7 +191,7 @@ def v2_event(kind: str) -> dict[str, Any]:
             "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
             "domainPrefix": "abc123",
             "http": {
-                "method": "POST" if binary else "GET",
+                "method": method,
                 "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": "198.51.100.7",
@@ -147,21 +203,17 @@ def v2_event(kind: str) -> dict[str, Any]:
             "time": "12/Mar/2024:19:03:58 +0000",
             "timeEpoch": 1710270238390,
         },
-        "body": base64.b64encode(BINARY).decode() if binary else None,
-        "isBase64Encoded": binary,
+        "body": body,
+        "isBase64Encoded": is_base64,
     }
 
 
 def v1_event(kind: str) -> dict[str, Any]:
-    binary = kind == "binary"
-    path = "/blob" if binary else "/items/42"
-    headers = dict(_HEADERS)
-    if binary:
-        headers["content-type"] = "application/octet-stream"
+    method, path, headers, body, is_base64 = _request(kind)
     return {
         "resource": "/{proxy+}",
         "path": path,
-        "httpMethod": "POST" if binary else "GET",
+        "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": None,
@@ -172,7 +224,7 @@ def v1_event(kind: str) -> dict[str, Any]:
             "accountId": "123456789012",
             "apiId": "abc123",
             "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "httpMethod": "POST" if binary else "GET",
+            "httpMethod": method,
             "identity": {"sourceIp": "198.51.100.7", "userAgent": "bench/1.0"},
             "path": "/prod" + path,
             "protocol": "HTTP/1.1",
@@ -181,8 +233,8 @@ def v1_event(kind: str) -> dict[str, Any]:
             "resourcePath": "/{proxy+}",
             "stage": "prod",
         },
-        "body": base64.b64encode(BINARY).decode() if binary else None,
-        "isBase64Encoded": binary,
+        "body": body,
+        "isBase64Encoded": is_base64,
     }
 
 

@@ -41,8 +41,14 @@ def _request_parts(event: dict[str, Any]) -> tuple[str, str, bytes]:
         method, path = event["requestContext"]["http"]["method"], event["rawPath"]
     else:
         method, path = event["httpMethod"], event["path"]
-    body = base64.b64decode(event["body"]) if event.get("body") else b""
+    text = event.get("body") or ""
+    body = base64.b64decode(text) if event.get("isBase64Encoded") else text.encode()
     return method, path, body
+
+
+def _content_type(event: dict[str, Any]) -> str:
+    headers = event.get("headers") or {}
+    return str(headers.get("content-type", ""))
 
 
 def wsgi_reference(app: Any, event: dict[str, Any]) -> Invoke:
@@ -64,7 +70,7 @@ def wsgi_reference(app: Any, event: dict[str, Any]) -> Invoke:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "application/octet-stream" if body else "",
+        "CONTENT_TYPE": _content_type(event),
     }
 
     def invoke(_event: dict[str, Any], _context: Any) -> Any:
@@ -94,6 +100,7 @@ def _asgi_scope(event: dict[str, Any]) -> dict[str, Any]:
         "headers": [
             (b"host", b"abc123.execute-api.us-east-1.amazonaws.com"),
             (b"accept", b"application/json"),
+            *([(b"content-type", _content_type(event).encode())] if _content_type(event) else []),
         ],
         "client": ("198.51.100.7", 0),
         "server": ("abc123.execute-api.us-east-1.amazonaws.com", 443),
@@ -156,7 +163,11 @@ def bare_wsgi(app: Any) -> Invoke:
             "CONTENT_LENGTH": str(len(body)),
         }
         for name, value in event["headers"].items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ[key] = value
+            elif key != "CONTENT_LENGTH":  # set from the body above
+                environ["HTTP_" + key] = value
         started: list[Any] = []
         result = app(environ, lambda s, h, e=None: started.append((s, h)))
         data = b"".join(result)
