@@ -90,6 +90,8 @@ def _both(
     buffered_environ = seen.pop() if seen else None
     fast = handler._buffered
     taken = fast is not None and fast(copy.deepcopy(event), None) is not None
+    # Taken from the first event on, the general path's detector was never needed.
+    assert (handler._detector is None) is taken
     seen.clear()
     general = handler.invoke(copy.deepcopy(event), None, Sink(handler.codec))
     general_environ = seen.pop() if seen else None

@@ -32,14 +32,13 @@ from faasgi.errors import MalformedEvent
 from faasgi.events import aws_websocket
 from faasgi.events.aws_websocket import WebSocketEvent, connect_answer
 from faasgi.lifecycle import Invocation, _current
-from faasgi.report import report
+from faasgi.logs import report, report_logger
 
 if TYPE_CHECKING:
     from faasgi.function import Handler
     from faasgi.websockets import Hub
 
 logger = logging.getLogger("faasgi.asgi_websocket")
-_report_logger = logging.getLogger("faasgi.report")
 
 WEBSOCKET_ASGI = {"version": "3.0", "spec_version": "2.4"}
 _OK = {"statusCode": 200}
@@ -123,7 +122,7 @@ def serve_event(handler: Handler, event: Any, context: Any) -> dict[str, Any]:
         answer: dict[str, Any] = loop.run(session.run())
     finally:
         _current.reset(token)
-    if _report_logger.isEnabledFor(logging.INFO):  # the opt-in REPORT line, as for HTTP
+    if report_logger.isEnabledFor(logging.INFO):  # the opt-in REPORT line, as for HTTP
         report(invocation, int(answer.get("statusCode", 200)), handler.instance.init_ms)
     return answer
 

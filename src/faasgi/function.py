@@ -10,7 +10,6 @@ by `faasgi.runtime`. The hot path does nothing that could be done once per insta
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -19,14 +18,14 @@ from faasgi.errors import MalformedEvent, UnsupportedEvent
 from faasgi.http import FixedReply, Reply, Response
 from faasgi.interface import Interface, interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, shutdown_process
-from faasgi.report import add_server_timing, enable_report, report, report_logger
+from faasgi.logs import add_server_timing, enable_report, logger, report, report_logger
 from faasgi.sinks import Sink, finish, plain
 from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:
     from faasgi.events import Event, Source
 
-logger = logging.getLogger("faasgi")
+_INFO = 20  # logging.INFO
 
 F = TypeVar("F", bound=Callable[..., Any])
 App = Callable[..., Any]
@@ -84,8 +83,9 @@ class Handler:
         self._detector: Any = None
         self._last_shape: Callable[[Event], bool] | None = None
         self._last_source: Any = None
-        #: The one-pass buffered WSGI path for API Gateway events (`faasgi.wsgi_buffered`).
-        self._buffered: Callable[[dict[str, Any], Any], Any] | None = None
+        #: The one-pass buffered WSGI path for API Gateway events (`faasgi.wsgi_buffered`),
+        #: decided on the first event that could take it; None once it never can.
+        self._buffered: Callable[[Any, Any], Any] | None = self._first_buffered
         self._routes: dict[str, Callable[..., Any]] = {}
         self._runner: Any = None
         self._app: App | None = None
@@ -210,12 +210,22 @@ class Handler:
             return serve_event(self, event, context)
         self._last_shape = self._detector.last_shape
         self._last_source = source
-        if self._buffered is None:
-            from faasgi.wsgi_buffered import buffered_path
-
-            self._ready()
-            self._buffered = buffered_path(self, source.NAME)
         return self._serve_http(source, event, context, sink)
+
+    def _first_buffered(self, event: Any, context: Any) -> Any:
+        """Decide the buffered path on the first event of an API Gateway shape, before any
+        event detection: a WSGI function on API Gateway then never loads the detector."""
+        from faasgi.wsgi_buffered import buffered_path, eligible, shape_of
+
+        shape = shape_of(event)
+        if shape is None:
+            return None  # not API Gateway (a warm-up ping, say): the next event decides
+        self._ready()
+        if not eligible(self):
+            self._buffered = None
+            return None
+        self._buffered = serve = buffered_path(self, shape)
+        return serve(event, context)
 
     def _serve_http(self, source: Source, event: Event, context: Any, sink: Sink) -> Any:
         runner = self._runner or self._ready()
@@ -255,7 +265,7 @@ class Handler:
             if invocation.after:
                 finish(invocation, runner)
             _current.reset(token)
-        if report_logger.isEnabledFor(logging.INFO):
+        if report_logger.isEnabledFor(_INFO):
             report(invocation, reply.status, self.instance.init_ms)
         return result
 
@@ -322,7 +332,7 @@ class Handler:
                 reply.close(invocation.after_response_budget)
             finish(invocation, runner)
             _current.reset(token)
-        if report_logger.isEnabledFor(logging.INFO):
+        if report_logger.isEnabledFor(_INFO):
             report(invocation, reply.status, self.instance.init_ms)
         return answer
 

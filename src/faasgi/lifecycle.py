@@ -8,10 +8,9 @@ Init work never runs per request, and per-request values never come from init ti
 from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found]  # `signal` builds IntEnums: 1 ms a cold start
+import _thread
 import atexit
-import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -20,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from faasgi.errors import AppNotReady, OutsideInvocation
+from faasgi.logs import get_logger
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from faasgi.asgi import ASGIRunner
     from faasgi.wsgi import WSGIRunner
 
-logger = logging.getLogger("faasgi.lifecycle")
+logger = get_logger("faasgi.lifecycle")
 
 Hook = Callable[[], Any]
 H = TypeVar("H", bound=Hook)
@@ -212,7 +212,7 @@ class Instance:
         self.init_ms: float | None = None
         #: Counts invocations: `next(instance.invocations) == 0` only for the first.
         self.invocations = count()
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._stopped = False
         _live_instances.add(self)
 
@@ -299,7 +299,7 @@ class _Process:
     def __init__(self) -> None:
         self._started = False
         self._stopped = False
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._previous_sigterm: Any = None
 
     def start(self) -> None:
@@ -309,11 +309,10 @@ class _Process:
             self._started = True
             process_hooks.run_init(None)
             atexit.register(self.shutdown)
-            if threading.current_thread() is threading.main_thread():
-                try:
-                    self._previous_sigterm = _signal.signal(_signal.SIGTERM, self._on_sigterm)
-                except (ValueError, OSError):  # embedded interpreters may refuse
-                    self._previous_sigterm = None
+            try:
+                self._previous_sigterm = _signal.signal(_signal.SIGTERM, self._on_sigterm)
+            except (ValueError, OSError):  # not the main thread; embedded interpreters refuse
+                self._previous_sigterm = None
             if "AWS_LAMBDA_RUNTIME_API" in os.environ and "FAASGI_RUNTIME" not in os.environ:
                 # On AWS's managed runtime: make Lambda send SIGTERM (faasgi.runtime
                 # registers by itself, before its first /next).

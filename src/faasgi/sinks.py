@@ -39,18 +39,18 @@ within the invocation's deadline, so that work starts only after the sink delive
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 from faasgi.http import Reply, Response
+from faasgi.logs import get_logger
 
 if TYPE_CHECKING:
     from faasgi.bodies import BodyCodec
     from faasgi.events import Event, Source
     from faasgi.lifecycle import Invocation
 
-logger = logging.getLogger("faasgi")
+logger = get_logger("faasgi")
 
 _TEXT = "text/plain; charset=utf-8"
 

@@ -6,7 +6,6 @@ work after the response. Never imports asyncio: a WSGI function should not pay f
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
@@ -14,11 +13,12 @@ from types import TracebackType
 from typing import Any
 
 from faasgi.http import Reply, Request
+from faasgi.logs import get_logger
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
-logger = logging.getLogger("faasgi.wsgi")
+logger = get_logger("faasgi.wsgi")
 
 _CACHE_LIMIT = 512
 _PORTS = {443: "443", 80: "80"}

@@ -21,6 +21,7 @@ either).
 
 from __future__ import annotations
 
+import sys
 from base64 import b64decode
 from binascii import Error as Base64Error
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from faasgi.events.fields import decoded, host_header, http_version, origin_of
 from faasgi.lifecycle import Invocation, _current
-from faasgi.report import report, report_logger
+from faasgi.logs import report, report_logger
 from faasgi.sinks import finish
 from faasgi.wsgi import _NO_BODY, _PORTS, WSGIRunner, _environ_key, header_text, logger, wsgi_text
 
@@ -43,19 +44,33 @@ Render = Callable[[int, Any, bytes, "BodyCodec"], dict[str, Any]]
 _INFO = 20  # logging.INFO, without importing logging's constants here
 
 
-def buffered_path(handler: Handler, source_name: str) -> Serve | None:
-    """The one-pass server for `handler`'s events of `source_name`, or None where the
-    general path must serve them all (an ASGI app, a base path, Server-Timing, ...)."""
-    runner = handler._runner
-    if (
-        runner.__class__ is not WSGIRunner
-        or handler.base_path
-        or handler.server_timing
-        or handler.codec.large is not None
-    ):
+def eligible(handler: Handler) -> bool:
+    """Whether `handler` can ever take this path: not for an ASGI app, a base path,
+    Server-Timing or a large-response store."""
+    return (
+        handler._runner.__class__ is WSGIRunner
+        and not handler.base_path
+        and not handler.server_timing
+        and handler.codec.large is None
+    )
+
+
+def shape_of(event: Any) -> str | None:
+    """ "aws-http" or "aws-rest" for an event that looks like API Gateway's, else None."""
+    if event.__class__ is not dict:
         return None
-    build = _SHAPES.get(source_name)
-    return None if build is None else build(handler, runner)
+    if event.get("version") == "2.0" and "routeKey" in event:
+        return "aws-http"
+    context = event.get("requestContext")
+    if "httpMethod" in event and not (context.__class__ is dict and "elb" in context):
+        return "aws-rest"
+    return None
+
+
+def buffered_path(handler: Handler, shape: str) -> Serve:
+    """The one-pass server for an `eligible` handler's events of `shape` (`shape_of`)."""
+    build = _http_api if shape == "aws-http" else _rest_api
+    return build(handler, handler._runner)
 
 
 Respond = Callable[[dict[str, Any], dict[str, Any], Any, str, str], dict[str, Any]]
@@ -69,9 +84,12 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
     codec = handler.codec
     set_current = _current.set
     reset_current = _current.reset
-    enabled = report_logger.isEnabledFor
-    # logging clears (never replaces) this dict whenever a level changes; {} if it is gone.
-    report_memo: dict[int, bool] = getattr(report_logger, "_cache", {})
+    # Logger.isEnabledFor's own memo, read first: a REPORT line that is off costs no call.
+    # logging clears (never replaces) it whenever a level changes; {} when logging is not
+    # loaded (the lazy logger's check is cheap then) or the memo is gone.
+    report_memo: dict[int, bool] = (
+        getattr(report_logger.real(), "_cache", {}) if "logging" in sys.modules else {}
+    )
 
     def respond(
         environ: dict[str, Any], event: dict[str, Any], context: Any, method: str, path: str
@@ -98,29 +116,32 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
                 return parts.append  # the legacy write(): in order with the iterable's items
 
             result = None
+            body_failed = False  # as the general path: the body's failure, not the app's
             try:
                 result = app(environ, start_response)
-                parts.extend(result)
+                try:
+                    parts.extend(result)
+                except Exception:
+                    body_failed = bool(parts)  # after a first chunk
+                    raise
                 status_line, headers = started
                 if status_line is None:
                     raise RuntimeError("the WSGI app returned without calling start_response")
                 code = status_line[:3]
                 if not code.isdigit():
-                    raise ValueError(
-                        f"WSGI status {status_line!r} does not start with a 3-digit code"
-                    )
-                answer = render(
-                    int(code), headers, b"".join(parts) if method != "HEAD" else b"", codec
-                )
+                    raise ValueError(f"WSGI status {status_line!r} does not start with 3 digits")
+                body_failed = True  # a chunk that is not bytes
+                body = b"".join(parts)
+                body_failed = False
+                answer = render(int(code), headers, body if method != "HEAD" else b"", codec)
             except Exception:
-                # As the general path: a failure before the first chunk is the app's (500
-                # with the request id), one after it is the body's.
+                # The app's failure is a 500 with the request id; the body's, a plain 500.
                 if result is not None:
                     _close(result)
                     result = None
                 failed = (
                     handler._sink.failed(None)
-                    if parts
+                    if body_failed
                     else handler._app_failed(method, path.encode("latin-1"), invocation)
                 )
                 answer = render(failed.status, failed.headers, failed.body, codec)
@@ -134,8 +155,7 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
                 finish(invocation, runner)
         finally:
             reset_current(token)
-        # Logger.isEnabledFor's own memo read first: a REPORT line that is off costs no call.
-        if report_memo.get(_INFO, True) and enabled(_INFO):
+        if report_memo.get(_INFO, True) and report_logger.isEnabledFor(_INFO):
             report(invocation, answer["statusCode"], handler.instance.init_ms)
         return answer
 
@@ -511,9 +531,3 @@ def _other_header(environ: dict[str, Any], name: str, value: Any, body: bytes | 
     environ[key] = value if value.isascii() else wsgi_text(value)
     if len(_KEYS) < 512:
         _KEYS[name] = key
-
-
-_SHAPES: dict[str, Callable[[Handler, WSGIRunner], Serve]] = {
-    "aws-http": _http_api,
-    "aws-rest": _rest_api,
-}

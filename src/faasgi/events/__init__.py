@@ -12,9 +12,9 @@ like HTTP but fits no shape is malformed; anything else is left to the non-HTTP 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from functools import partial
-from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
 from faasgi.errors import UnsupportedEvent
@@ -157,6 +157,13 @@ SHAPES: tuple[tuple[str, str, Callable[[Event], bool]], ...] = (
 
 _MODULES = {name: module for name, module, _ in SHAPES}
 _HTTP_HINTS = ("httpMethod", "rawPath", "raw_path", "routeKey")
+
+
+def import_module(dotted: str) -> Any:
+    """`importlib.import_module` for faasgi's own modules, without loading `importlib`'s
+    package (a cold-start cost for a function that never otherwise needs it)."""
+    __import__(dotted)
+    return sys.modules[dotted]
 
 
 def source_named(name: str) -> Source:

@@ -11,10 +11,7 @@ response cookies leave in one; other repeated response headers are comma-joined.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent
@@ -186,6 +183,8 @@ def build_event(request: Request, stamp: Stamp, *, function_url: bool = False) -
 
 def _folded_query(query: str) -> dict[str, str]:
     """`queryStringParameters` as API Gateway folds it: repeated keys comma-joined."""
+    from urllib.parse import parse_qsl  # event building only (emulator, test client)
+
     folded: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         folded[key] = folded[key] + "," + value if key in folded else value
@@ -193,6 +192,8 @@ def _folded_query(query: str) -> dict[str, str]:
 
 
 def _clf_time(time_ms: int) -> str:
+    from datetime import datetime, timezone  # event building only
+
     moment = datetime.fromtimestamp(time_ms / 1000, tz=timezone.utc)
     return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
@@ -202,6 +203,8 @@ def read_response(payload: Any) -> Response:
 
     A payload that is not a `{"statusCode": ...}` dict is inferred as a 200 JSON body.
     """
+    import json  # the emulator's side only
+
     if isinstance(payload, (bytes, str)):
         try:
             payload = json.loads(payload)

@@ -10,7 +10,6 @@ import re
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from faasgi.errors import MalformedEvent
 from faasgi.http import Headers
@@ -232,6 +231,8 @@ def decoded(raw: str) -> bytes:
     """Percent-decode a raw path once, to bytes (a `%` that starts no escape stays as is)."""
     if "%" not in raw:
         return raw.encode("utf-8")
+    from urllib.parse import unquote_to_bytes  # only for a path with an escape
+
     return unquote_to_bytes(raw)
 
 
@@ -251,6 +252,8 @@ def http_api_path(raw: str) -> str | None:
     """
     if "%" not in raw:
         return raw
+    from urllib.parse import unquote_to_bytes
+
     once = unquote_to_bytes(raw).split(b"?", 1)[0]
     if b"%" in once and _LONE_PERCENT.search(once) is not None:
         return None
