@@ -59,6 +59,9 @@ def count(framework: str, adapter: str, stage: int) -> int:
     code = CHILD.format(here=str(HERE), framework=framework, adapter=adapter, stage=stage)
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     environment["PYTHONHASHSEED"] = "0"
+    # setuptools' .pth puts a Python-level finder first on sys.meta_path in this venv, which
+    # every import then passes through; a deployment package has no such thing.
+    environment["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
     subprocess.run([sys.executable, "-c", code], check=True, env=environment)  # .pyc first
     result = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]

@@ -1,7 +1,8 @@
 """Instructions per warm invocation, counted by valgrind (callgrind), for each adapter.
 
 Wall-clock timings on a shared 2-core machine move with whatever else runs; instruction
-counts do not. Each contender runs in a fresh interpreter under callgrind twice, with 0
+counts do not. The heap left by the warm-up is frozen (`gc.freeze()`), so the collections
+counted are those of what the calls themselves allocate. Each contender runs in a fresh interpreter under callgrind twice, with 0
 and with N invocations after the same warm-up; the difference divided by N is its cost.
 
     python bench/bench_instructions.py [--calls 200] [--apps flask,starlette]
@@ -35,6 +36,12 @@ context = Context()
 events = [fresh(event) for _ in range(50 + {calls})]
 for current in events[:50]:
     invoke(current, context)
+# Everything alive now is moved out of the collector's sight: a full collection (which
+# walks the whole heap, framework included) falling inside or outside the counted calls
+# would otherwise swing the per-call count by thousands of instructions.
+import gc
+gc.collect()
+gc.freeze()
 for current in events[50:]:
     invoke(current, context)
 """

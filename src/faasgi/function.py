@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent, UnsupportedEvent
-from faasgi.http import FixedReply, Reply, Response
+from faasgi.http import FixedReply, Reply, Response, plain
 from faasgi.interface import Interface, interface_of, is_factory
-from faasgi.lifecycle import Hooks, Instance, Invocation, _current, shutdown_process
+from faasgi.lifecycle import Hooks, Instance, Invocation, _current, finish, shutdown_process
 from faasgi.logs import add_server_timing, enable_report, logger, report, report_logger
-from faasgi.sinks import Sink, finish, plain
 from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:
     from faasgi.events import Event, Source
+    from faasgi.sinks import Sink
 
 _INFO = 20  # logging.INFO
 
@@ -75,7 +75,7 @@ class Handler:
         self.raise_app_errors = raise_app_errors
         #: How `faasgi.runtime` answers HTTP events; None: FAASGI_INVOKE_MODE decides.
         self.invoke_mode = invoke_mode
-        self._sink = Sink(self.codec, raise_app_errors)
+        self._sink: Sink | None = None  # the buffered sink, made when first needed
         self.websocket_path = websocket_path  # API Gateway WebSocket APIs: asgi_websocket.py
         self.hooks = Hooks()
         self.instance = Instance(self._build_runner, self.hooks)
@@ -145,6 +145,16 @@ class Handler:
 
         return register
 
+    def default_sink(self) -> Sink:
+        """The buffered sink (`faasgi.sinks.Sink`), made on first need: a WSGI function on
+        API Gateway answers through `faasgi.wsgi_buffered` and never needs it."""
+        sink = self._sink
+        if sink is None:
+            from faasgi.sinks import Sink
+
+            sink = self._sink = Sink(self.codec, self.raise_app_errors)
+        return sink
+
     # -- FC lifecycle hooks -----------------------------------------------------------------
 
     def initializer(self, context: Any = None) -> None:
@@ -183,7 +193,7 @@ class Handler:
                 answer = buffered(event, context)
                 if answer is not None:
                     return answer
-            sink = self._sink
+            sink = self._sink or self.default_sink()
         if type(event) is not dict:
             if isinstance(event, (bytes, bytearray, str)):
                 from faasgi.events import load_event  # FC 3.0 hands Python handlers bytes

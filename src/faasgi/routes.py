@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from faasgi.errors import UnsupportedEvent
 from faasgi.events import looks_like_http
-from faasgi.lifecycle import Invocation, _current
+from faasgi.lifecycle import Invocation, _current, finish, loop_for
 from faasgi.logs import report, report_logger
-from faasgi.sinks import finish, loop_for
 from faasgi.triggers import BATCH_KINDS, KINDS, RECORD_KINDS, STREAM_KINDS, kind_of, records_of
 
 if TYPE_CHECKING:

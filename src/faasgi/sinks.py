@@ -39,24 +39,16 @@ within the invocation's deadline, so that work starts only after the sink delive
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
-from faasgi.http import Reply, Response
+from faasgi.http import Reply, Response, plain
 from faasgi.logs import get_logger
 
 if TYPE_CHECKING:
     from faasgi.bodies import BodyCodec
     from faasgi.events import Event, Source
-    from faasgi.lifecycle import Invocation
 
 logger = get_logger("faasgi")
-
-_TEXT = "text/plain; charset=utf-8"
-
-
-def plain(status: int, text: str) -> Response:
-    return Response(status, [("content-type", _TEXT)], text.encode("utf-8"))
 
 
 class Sink:
@@ -103,56 +95,3 @@ class Sink:
         if reply is not None:
             reply.status = 500
         return plain(500, "Internal Server Error")
-
-
-def finish(invocation: Invocation, runner: Any) -> None:
-    """The functions registered with `faasgi.after_response`, run after the app's own work
-    after the response (`Reply.close()`), skipped and logged once the deadline is near."""
-    after = invocation.after
-    if not after:
-        return
-    invocation.after = None
-    for position, (function, args, kwargs) in enumerate(after):
-        budget = invocation.after_response_budget()
-        if budget is not None and budget <= 0:
-            logger.warning(
-                "the deadline is reached: %d after_response function(s) not run, from %r on",
-                len(after) - position,
-                function,
-            )
-            return
-        try:
-            result = function(*args, **kwargs)
-            if hasattr(result, "__await__") and hasattr(result, "close"):
-                _run_async(result, runner, budget)
-        except Exception:
-            logger.exception("after_response function %r failed", function)
-
-
-_side_loop: Any = None
-
-
-def loop_for(runner: Any) -> Any:
-    """The ASGI app's instance loop; for a WSGI app, one loop for its async functions."""
-    global _side_loop
-    loop = getattr(runner, "loop", None)
-    if loop is None:  # made once, never per call
-        if _side_loop is None:
-            from faasgi.instance_loop import InstanceLoop
-
-            _side_loop = InstanceLoop()
-        loop = _side_loop
-    return loop
-
-
-def _run_async(coroutine: Any, runner: Any, budget: float | None) -> None:
-    import asyncio
-
-    started = time.monotonic()
-    try:
-        loop_for(runner).run(asyncio.wait_for(coroutine, budget))
-    except asyncio.TimeoutError:
-        logger.warning(
-            "after_response work cut after %.3g s (the invocation's deadline)",
-            time.monotonic() - started,
-        )

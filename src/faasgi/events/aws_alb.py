@@ -18,7 +18,6 @@ from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
     answer_body,
     decode_body,
-    decoded,
     event_body,
     first_header,
     folded_headers,
@@ -28,7 +27,7 @@ from faasgi.events.fields import (
     single_value_headers,
     split_root,
 )
-from faasgi.http import Headers, Request, Response, reason_phrase
+from faasgi.http import Headers, Request, Response, decoded, reason_phrase
 from faasgi.logs import warn_once
 
 NAME = "alb"

@@ -19,16 +19,14 @@ from faasgi.events import Event, Refused, Stamp
 from faasgi.events.fields import (
     answer_body,
     decode_body,
-    decoded,
     event_body,
     first_header,
     http_api_path,
-    http_version,
     origin,
     single_value_headers,
     split_root,
 )
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Headers, Request, Response, decoded, http_version
 
 NAME = "aws-http"
 

@@ -22,16 +22,14 @@ from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
     answer_body,
     decode_body,
-    decoded,
     event_body,
     first_header,
-    http_version,
     multi_value_headers,
     origin,
     single_value_headers,
     split_root,
 )
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Headers, Request, Response, decoded, http_version
 
 NAME = "aws-rest"
 

@@ -24,15 +24,13 @@ from faasgi.events import Event, Stamp
 from faasgi.events.fields import (
     answer_body,
     decode_body,
-    decoded,
     event_body,
     folded_headers,
-    http_version,
     origin,
     single_value_headers,
     split_root,
 )
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Headers, Request, Response, decoded, http_version
 from faasgi.logs import warn_once
 
 NAME = "fc-http"

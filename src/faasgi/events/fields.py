@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from faasgi.errors import MalformedEvent
-from faasgi.http import Headers
+from faasgi.http import Headers, host_header, origin_of
 
 
 def event_body(body: bytes) -> tuple[str, bool]:
@@ -127,11 +127,6 @@ def first_header(headers: Headers, name: str) -> str | None:
     return None
 
 
-#: (host, x-forwarded-proto, x-forwarded-port, defaults) -> (scheme, (host, port))
-_ORIGINS: dict[tuple[Any, ...], tuple[str, tuple[str, int]]] = {}
-_ORIGINS_LIMIT = 256
-
-
 def origin(
     headers: Headers, default_scheme: str, fallback_host: str | None
 ) -> tuple[str, tuple[str, int]]:
@@ -164,76 +159,11 @@ def origin(
     return found
 
 
-def host_header(scheme: str, name: str, port: int) -> str:
-    """The Host header for an origin: the port only when not the scheme's default."""
-    return name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
-
-
-def origin_of(
-    host: str | None,
-    proto: str | None,
-    port: str | None,
-    default_scheme: str,
-    fallback_host: str | None,
-) -> tuple[str, tuple[str, int]]:
-    """`origin()` given the first Host, X-Forwarded-Proto and X-Forwarded-Port values."""
-    cache_key = (host, proto, port, default_scheme, fallback_host)
-    found = _ORIGINS.get(cache_key)
-    if found is None:
-        found = _origin(host, proto, port, default_scheme, fallback_host)
-        if len(_ORIGINS) < _ORIGINS_LIMIT:
-            _ORIGINS[cache_key] = found
-    return found
-
-
-def _origin(
-    host_value: str | None,
-    proto: str | None,
-    forwarded_port: str | None,
-    default_scheme: str,
-    fallback_host: str | None,
-) -> tuple[str, tuple[str, int]]:
-    scheme = default_scheme
-    if proto:
-        scheme = proto.split(",", 1)[0].strip().lower() or default_scheme
-    host = host_value or fallback_host or "localhost"
-    port: int | None = None
-    if host.startswith("["):  # [IPv6]:port
-        end = host.find("]")
-        if end != -1 and host[end + 1 : end + 2] == ":":
-            port = _port(host[end + 2 :])
-            host = host[: end + 1]
-    elif ":" in host:
-        host, _, text = host.rpartition(":")
-        port = _port(text)
-    if port is None and forwarded_port:
-        port = _port(forwarded_port.split(",", 1)[0])
-    if port is None:
-        port = 443 if scheme == "https" else 80
-    return scheme, (host, port)
-
-
-def _port(text: str) -> int | None:
-    text = text.strip()
-    if text.isdigit() and len(text) <= 5:
-        return int(text)
-    return None
-
-
 def split_root(raw_path: str, root: str) -> tuple[str, str]:
     """Split `root` off the front of `raw_path` when it is a whole leading segment."""
     if root and (raw_path == root or raw_path.startswith(root + "/")):
         return root, raw_path[len(root) :]
     return "", raw_path
-
-
-def decoded(raw: str) -> bytes:
-    """Percent-decode a raw path once, to bytes (a `%` that starts no escape stays as is)."""
-    if "%" not in raw:
-        return raw.encode("utf-8")
-    from urllib.parse import unquote_to_bytes  # only for a path with an escape
-
-    return unquote_to_bytes(raw)
 
 
 #: A `%` not followed by two hex digits: no escape.
@@ -258,20 +188,6 @@ def http_api_path(raw: str) -> str | None:
     if b"%" in once and _LONE_PERCENT.search(once) is not None:
         return None
     return unquote_to_bytes(once).decode("utf-8", "replace")
-
-
-#: "HTTP/1.1" -> "1.1"; the few protocol strings platforms send, looked up, not sliced.
-_VERSIONS = {"HTTP/1.1": "1.1", "HTTP/2.0": "2", "HTTP/2": "2", "HTTP/1.0": "1.0", "HTTP/3": "3"}
-
-
-def http_version(protocol: Any) -> str:
-    """ASGI `http_version` for a platform's protocol string ("HTTP/1.1" -> "1.1")."""
-    version = _VERSIONS.get(protocol) if protocol.__class__ is str else None
-    if version is not None:
-        return version
-    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
-        return protocol[5:]
-    return "1.1"
 
 
 def normalise_base_path(base_path: str) -> str:

@@ -19,8 +19,7 @@ from typing import Any, Protocol
 
 from faasgi.errors import MalformedEvent
 from faasgi.events import Refused, Stamp, builder
-from faasgi.events.fields import decoded
-from faasgi.http import Request, Response
+from faasgi.http import Request, Response, decoded
 from faasgi.local.limits import LIMITS, Limits
 from faasgi.local.pool import Outcome
 from faasgi.local.streamed import STREAM_LIMITS, forward, head_response

@@ -19,8 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from faasgi.contexts import context_for
 from faasgi.events import BUILD_NAMES, Refused, Stamp, builder
-from faasgi.events.fields import decoded
-from faasgi.http import Headers, Request, Response
+from faasgi.http import Headers, Request, Response, decoded
 from faasgi.testing.cookies import LOCAL_HOSTS, CookieJar, parse_set_cookie
 from faasgi.wsgi import header_text, wsgi_text
 
