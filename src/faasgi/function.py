@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from faasgi.bodies import BodyCodec
 from faasgi.errors import MalformedEvent, UnsupportedEvent
 from faasgi.http import FixedReply, Reply, Response, plain
-from faasgi.interface import Interface, interface_of, is_factory
+from faasgi.interface import interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, finish, shutdown_process
 from faasgi.logs import add_server_timing, enable_report, logger, report, report_logger
 from faasgi.wsgi import WSGIRunner
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: building these costs every cold start
     from faasgi.events import Event, Source
+    from faasgi.interface import Interface
     from faasgi.sinks import Sink
 
-_INFO = 20  # logging.INFO
+    F = TypeVar("F", bound=Callable[..., Any])
+    App = Callable[..., Any]
 
-F = TypeVar("F", bound=Callable[..., Any])
-App = Callable[..., Any]
+_INFO = 20  # logging.INFO
 
 #: `invoke_mode` values, as Lambda names a Function URL's `InvokeMode`.
 INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
@@ -225,6 +226,10 @@ class Handler:
     def _first_buffered(self, event: Any, context: Any) -> Any:
         """Decide the buffered path on the first event of an API Gateway shape, before any
         event detection: a WSGI function on API Gateway then never loads the detector."""
+        runner = self._runner
+        if runner is not None and runner.__class__ is not WSGIRunner:
+            self._buffered = None  # an ASGI app: never
+            return None
         from faasgi.wsgi_buffered import buffered_path, eligible, shape_of
 
         shape = shape_of(event)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import CodeType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-Interface = Literal["wsgi", "asgi"]
+if TYPE_CHECKING:  # annotations only
+    from typing import Literal
+
+    Interface = Literal["wsgi", "asgi"]
 
 _CO_COROUTINE = 0x0080
 

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from faasgi.errors import AppNotReady, OutsideInvocation
 from faasgi.logs import get_logger
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: building these costs every cold start
+    Hook = Callable[[], Any]
+    H = TypeVar("H", bound=Hook)
     from datetime import datetime
 
     from faasgi.asgi import ASGIRunner
@@ -29,8 +31,6 @@ if TYPE_CHECKING:
 
 logger = get_logger("faasgi.lifecycle")
 
-Hook = Callable[[], Any]
-H = TypeVar("H", bound=Hook)
 
 _FC_SOURCES = frozenset({"fc-http", "fc-wsgi", "fc-timer", "oss"})
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faasgi.http import Reply, Request
 from faasgi.logs import get_logger
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+if TYPE_CHECKING:  # aliases for annotations only: building them costs every cold start
+    from types import TracebackType
+
+    WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+    ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 logger = get_logger("faasgi.wsgi")
 

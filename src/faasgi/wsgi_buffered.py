@@ -29,13 +29,15 @@ from typing import TYPE_CHECKING, Any
 from faasgi.lifecycle import Invocation, _current, finish
 from faasgi.logs import report, report_logger
 from faasgi.wsgi import WSGIRunner, header_text, logger
-from faasgi.wsgi_environ import Respond, Serve, http_api, rest_api
+from faasgi.wsgi_environ import http_api, rest_api
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: building these costs every cold start
     from faasgi.bodies import BodyCodec
     from faasgi.function import Handler
+    from faasgi.wsgi_environ import Respond, Serve
 
-Render = Callable[[int, Any, bytes, "BodyCodec"], dict[str, Any]]
+    Render = Callable[[int, Any, bytes, BodyCodec], dict[str, Any]]
+
 
 _INFO = 20  # logging.INFO, without importing logging's constants here
 

@@ -15,14 +15,15 @@ from base64 import b64decode
 from binascii import Error as Base64Error
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faasgi.http import decoded, host_header, http_version, origin_of
 from faasgi.wsgi import _NO_BODY, _PORTS, WSGIRunner, _environ_key, wsgi_text
 
-Serve = Callable[[dict[str, Any], Any], "dict[str, Any] | None"]
-#: `respond(environ, event, context, method, path)` -> the platform's answer.
-Respond = Callable[[dict[str, Any], dict[str, Any], Any, str, str], dict[str, Any]]
+if TYPE_CHECKING:  # annotations only: building these costs every cold start
+    Serve = Callable[[dict[str, Any], Any], dict[str, Any] | None]
+    #: `respond(environ, event, context, method, path)` -> the platform's answer.
+    Respond = Callable[[dict[str, Any], dict[str, Any], Any, str, str], dict[str, Any]]
 
 
 def http_api(runner: WSGIRunner, respond: Respond) -> Serve:
