@@ -64,8 +64,14 @@ def count(framework: str, adapter: str, stage: int) -> int:
     environment["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
     subprocess.run([sys.executable, "-c", code], check=True, env=environment)  # .pyc first
     result = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
-        + ["-c", code],
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            code,
+        ],
         capture_output=True,
         text=True,
         check=True,
