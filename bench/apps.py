@@ -4,7 +4,6 @@ JSON POST (`post`: POST /items, the body parsed and answered) and a 256 KiB bina
 events for API Gateway HTTP API (v2) and REST API (v1).
 """
 
-
 import base64
 import copy
 from typing import Any

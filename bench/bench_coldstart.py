@@ -63,6 +63,9 @@ def run(framework: str, adapter: str) -> dict[str, float]:
     environment = {
         key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"
     }
+    # setuptools' .pth puts a Python-level finder first on sys.meta_path in this venv, which
+    # every import then passes through; a deployment package has no such thing.
+    environment["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
     code = CHILD.format(here=str(HERE), framework=framework, adapter=adapter)
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment
