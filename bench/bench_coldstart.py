@@ -24,22 +24,10 @@ CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {here!r})
 started = time.perf_counter()
-from apps import APPS, EVENTS, Context
+from apps import APPS, EVENTS, Context, wrap
 app = APPS[{framework!r}]()
 framework_loaded = time.perf_counter()
-adapter = {adapter!r}
-if adapter == "faasgi":
-    import faasgi
-    handler = faasgi.serverless(app)
-elif adapter == "mangum":
-    from mangum import Mangum
-    handler = Mangum(app, lifespan="auto")
-elif adapter == "apig-wsgi":
-    import apig_wsgi
-    handler = apig_wsgi.make_lambda_handler(app, binary_support=True)
-elif adapter == "serverless-wsgi":
-    import serverless_wsgi
-    handler = lambda event, context: serverless_wsgi.handle_request(app, event, context)
+handler = wrap({adapter!r}, app)
 wrapped = time.perf_counter()
 answer = handler(EVENTS["v2"]("json"), Context())
 assert answer["statusCode"] == 200, answer

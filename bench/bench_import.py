@@ -15,32 +15,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_instructions import callgrind
 
 HERE = Path(__file__).resolve().parent
 
 CHILD = """
 import sys
 sys.path.insert(0, {here!r})
-from apps import APPS, EVENTS, Context
+from apps import APPS, EVENTS, Context, wrap
 app = APPS[{framework!r}]()
 event = EVENTS["v2"]("json")
 context = Context()
 stage = {stage}
 if stage >= 1:
-    adapter = {adapter!r}
-    if adapter == "faasgi":
-        import faasgi
-        handler = faasgi.serverless(app)
-    elif adapter == "mangum":
-        from mangum import Mangum
-        handler = Mangum(app, lifespan="auto")
-    elif adapter == "apig-wsgi":
-        import apig_wsgi
-        handler = apig_wsgi.make_lambda_handler(app, binary_support=True)
+    handler = wrap({adapter!r}, app)
 if stage >= 2:
     answer = handler(event, context)
     assert answer["statusCode"] == 200, answer
@@ -63,24 +57,7 @@ def count(framework: str, adapter: str, stage: int) -> int:
     # every import then passes through; a deployment package has no such thing.
     environment["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
     subprocess.run([sys.executable, "-c", code], check=True, env=environment)  # .pyc first
-    result = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            code,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-    match = re.search(r"Collected : (\d+)", result.stderr)
-    if match is None:
-        raise RuntimeError(result.stderr[-2000:])
-    return int(match.group(1))
+    return callgrind(code, environment)
 
 
 def main() -> None:

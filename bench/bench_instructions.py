@@ -67,7 +67,11 @@ def count(framework: str, version: str, kind: str, name: str, calls: int, layout
         layout=layout,
     )
     # A fixed hash seed: dict layouts, and so instruction counts, repeat run to run.
-    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    return callgrind(script, {**os.environ, "PYTHONHASHSEED": "0"})
+
+
+def callgrind(code: str, environment: dict[str, str]) -> int:
+    """Instructions a fresh interpreter runs for `code`, counted by valgrind's callgrind."""
     result = subprocess.run(
         [
             "valgrind",
@@ -75,7 +79,7 @@ def count(framework: str, version: str, kind: str, name: str, calls: int, layout
             "--callgrind-out-file=/dev/null",
             sys.executable,
             "-c",
-            script,
+            code,
         ],
         capture_output=True,
         text=True,

@@ -257,12 +257,18 @@ class WSGIReply(Reply):
     def close(self, budget: Callable[[], float | None] | None = None) -> None:
         result, self._result = self._result, None
         if result is not None:
-            close = getattr(result, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:  # the response is out: nothing left to tell the client
-                    logger.exception("the WSGI app's close() raised after its response")
+            close_iterable(result)
+
+
+def close_iterable(result: Any) -> None:
+    """PEP 3333: call the app's iterable's `close()` if it has one, once the response is out
+    (an error there is logged: nothing is left to tell the client)."""
+    close = getattr(result, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            logger.exception("the WSGI app's close() raised after its response")
 
 
 def _environ_key(name: str) -> str | None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from faasgi.lifecycle import Invocation, _current, finish
 from faasgi.logs import report, report_logger
-from faasgi.wsgi import WSGIRunner, header_text, logger
+from faasgi.wsgi import WSGIRunner, close_iterable, header_text
 from faasgi.wsgi_environ import http_api, rest_api
 
 if TYPE_CHECKING:  # annotations only: building these costs every cold start
@@ -134,7 +134,7 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
             except Exception:
                 # The app's failure is a 500 with the request id; the body's, a plain 500.
                 if result is not None:
-                    _close(result)
+                    close_iterable(result)
                     result = None
                 failed = (
                     handler.default_sink().failed(None)
@@ -142,12 +142,8 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
                     else handler._app_failed(method, path.encode("latin-1"), invocation)
                 )
                 answer = render(failed.status, failed.headers, failed.body, codec)
-            close = getattr(result, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:  # the answer is made: nothing left to tell the client
-                    logger.exception("the WSGI app's close() raised after its response")
+            if result is not None:
+                close_iterable(result)
             if invocation.after:
                 finish(invocation, runner)
         finally:
@@ -157,15 +153,6 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
         return answer
 
     return respond
-
-
-def _close(result: Any) -> None:
-    close = getattr(result, "close", None)
-    if close is not None:
-        try:
-            close()
-        except Exception:  # the answer is made: nothing left to tell the client
-            logger.exception("the WSGI app's close() raised after its response")
 
 
 class _ResponseNames(dict[str, str]):

@@ -31,7 +31,6 @@ def http_api(runner: WSGIRunner, respond: Respond) -> Serve:
     handed to `respond` with its environ."""
     base = runner._base
     keys = _KEYS
-    servers = _SERVERS
 
     def serve(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         try:
@@ -64,15 +63,7 @@ def http_api(runner: WSGIRunner, respond: Respond) -> Serve:
                 raw_path if raw_path.isascii() else raw_path.encode("utf-8").decode("latin-1")
             )
             environ["QUERY_STRING"] = query if query.isascii() else wsgi_text(query)
-            body = event.get("body")
-            if body:
-                body = _body(body, event.get("isBase64Encoded"))
-                if body is None:
-                    return None
-                environ["wsgi.input"] = BytesIO(body)
-                environ["CONTENT_LENGTH"] = str(len(body))
-            else:
-                environ["wsgi.input"] = _NO_BODY
+            body = _input(environ, event.get("body"), event.get("isBase64Encoded"))
             source_ip = http.get("sourceIp")
             if source_ip:
                 environ["REMOTE_ADDR"] = source_ip
@@ -92,21 +83,8 @@ def http_api(runner: WSGIRunner, respond: Respond) -> Serve:
                 joined = "; ".join([c if c.__class__ is str else str(c) for c in cookies])
                 cookie = environ.get(_COOKIE)
                 environ[_COOKIE] = joined if cookie is None else cookie + "; " + joined
-            if _COOKIE in environ:  # last, as the general path joins and moves it
-                environ["HTTP_COOKIE"] = wsgi_text(environ.pop(_COOKIE))
-            protocol = http.get("protocol")
-            server = servers.get(
-                (
-                    environ.get("HTTP_HOST"),
-                    environ.get("HTTP_X_FORWARDED_PROTO"),
-                    environ.get("HTTP_X_FORWARDED_PORT"),
-                    domain,
-                    protocol,
-                )
-            ) or _server(environ, domain, protocol)
-            if server is None:
+            if not _finish(environ, domain, http.get("protocol")):
                 return None
-            environ.update(server)
         except (AttributeError, KeyError, TypeError, ValueError):
             return None  # malformed: the general path answers 400
         return respond(environ, event, context, method, path_info)
@@ -121,7 +99,6 @@ def rest_api(runner: WSGIRunner, respond: Respond) -> Serve:
 
     base = runner._base
     keys = _KEYS
-    servers = _SERVERS
 
     def serve(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         try:
@@ -172,15 +149,7 @@ def rest_api(runner: WSGIRunner, respond: Respond) -> Serve:
             if not uri.isascii():
                 uri = wsgi_text(uri)
             environ["REQUEST_URI"] = environ["RAW_URI"] = uri + "?" + query if query else uri
-            body = event.get("body")
-            if body:
-                body = _body(body, event.get("isBase64Encoded"))
-                if body is None:
-                    return None
-                environ["wsgi.input"] = BytesIO(body)
-                environ["CONTENT_LENGTH"] = str(len(body))
-            else:
-                environ["wsgi.input"] = _NO_BODY
+            body = _input(environ, event.get("body"), event.get("isBase64Encoded"))
             source_ip = (context_field.get("identity") or _NO_CONTEXT).get("sourceIp")
             if source_ip:
                 environ["REMOTE_ADDR"] = source_ip
@@ -192,21 +161,8 @@ def rest_api(runner: WSGIRunner, respond: Respond) -> Serve:
                     environ[key] = value
                 else:
                     _other_header(environ, name, value, body)
-            if _COOKIE in environ:  # last, as the general path joins and moves it
-                environ["HTTP_COOKIE"] = wsgi_text(environ.pop(_COOKIE))
-            protocol = context_field.get("protocol")
-            server = servers.get(
-                (
-                    environ.get("HTTP_HOST"),
-                    environ.get("HTTP_X_FORWARDED_PROTO"),
-                    environ.get("HTTP_X_FORWARDED_PORT"),
-                    domain,
-                    protocol,
-                )
-            ) or _server(environ, domain, protocol)
-            if server is None:
+            if not _finish(environ, domain, context_field.get("protocol")):
                 return None
-            environ.update(server)
         except (AttributeError, KeyError, TypeError, ValueError):
             return None  # malformed: the general path answers 400
         return respond(environ, event, context, method, path_info)
@@ -214,16 +170,44 @@ def rest_api(runner: WSGIRunner, respond: Respond) -> Serve:
     return serve
 
 
-def _body(body: Any, is_base64: Any) -> bytes | None:
-    """The request body; None where the general path must answer (not a string, bad base64)."""
+def _input(environ: dict[str, Any], body: Any, is_base64: Any) -> bytes:
+    """`wsgi.input` and `CONTENT_LENGTH` for the event's body; `_Fallback` where the general
+    path must answer (a body that is not a string, or not the base64 it claims to be)."""
+    if not body:
+        environ["wsgi.input"] = _NO_BODY
+        return b""
     if body.__class__ is not str:
-        return None
+        raise _Fallback("body")
     if is_base64:
         try:
-            return b64decode(body, validate=True)
+            data = b64decode(body, validate=True)
         except (Base64Error, ValueError):
-            return None
-    return body.encode("utf-8")
+            raise _Fallback("body") from None
+    else:
+        data = body.encode("utf-8")
+    environ["wsgi.input"] = BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    return data
+
+
+def _finish(environ: dict[str, Any], domain: str, protocol: Any) -> bool:
+    """The Cookie header last (as the general path joins and moves it), then the server
+    keys; False where the general path must take the event (a non-ASCII Host)."""
+    if _COOKIE in environ:
+        environ["HTTP_COOKIE"] = wsgi_text(environ.pop(_COOKIE))
+    server = _SERVERS.get(
+        (
+            environ.get("HTTP_HOST"),
+            environ.get("HTTP_X_FORWARDED_PROTO"),
+            environ.get("HTTP_X_FORWARDED_PORT"),
+            domain,
+            protocol,
+        )
+    ) or _server(environ, domain, protocol)
+    if server is None:
+        return False
+    environ.update(server)
+    return True
 
 
 Server = dict[str, str]
