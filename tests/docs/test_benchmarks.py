@@ -28,7 +28,10 @@ SMALL = {
         "3",
         "--only",
         "faasgi",
+        "--layouts",
+        "0",
     ],
+    "bench/bench_import.py": ["--apps", "plain-wsgi"],
     "bench/bench_coldstart.py": ["--runs", "1"],
     "bench/bench_emulator.py": ["--seconds", "1", "--connections", "4"],
     "bench/bench_store.py": ["--requests", "10"],
@@ -42,6 +45,7 @@ SMALL = {
 EXPECTED = {
     "bench/bench_adapters.py": r"### Targets",
     "bench/bench_instructions.py": r"\| faasgi \| [\d,]+ \| [\d,-]+ \|",
+    "bench/bench_import.py": r"\| plain-wsgi \| faasgi \| [\d.]+ \| [\d.]+ \| [\d.]+ \|",
     "bench/bench_coldstart.py": r"\| flask \| faasgi \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|",
     "bench/bench_emulator.py": r"req/s",
     "bench/bench_store.py": r"load \+ save",
@@ -63,7 +67,7 @@ def test_every_documented_benchmark_is_covered() -> None:
 
 @pytest.mark.parametrize("script", sorted(SMALL))
 def test_benchmark_runs(script: str) -> None:
-    if script.endswith("instructions.py") and shutil.which("valgrind") is None:
+    if script.endswith(("instructions.py", "import.py")) and shutil.which("valgrind") is None:
         pytest.skip("valgrind is not installed")
     result = subprocess.run(
         [sys.executable, script, *SMALL[script]],
