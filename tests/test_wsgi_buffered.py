@@ -171,16 +171,12 @@ def _v1_variants() -> list[Any]:
     return cases
 
 
-@pytest.mark.parametrize(("event", "taken"), _v2_variants())
-def test_http_api_events_answer_as_the_general_path(event: dict[str, Any], taken: bool) -> None:
-    buffered, buffered_environ, general, general_environ, was_taken = _both(_echo, event)
-    assert was_taken is taken
-    assert buffered == general
-    assert buffered_environ == general_environ
-
-
-@pytest.mark.parametrize(("event", "taken"), _v1_variants())
-def test_rest_api_events_answer_as_the_general_path(event: dict[str, Any], taken: bool) -> None:
+@pytest.mark.parametrize(
+    ("event", "taken"),
+    [pytest.param(*case.values, id=f"v2-{case.id}") for case in _v2_variants()]
+    + [pytest.param(*case.values, id=f"v1-{case.id}") for case in _v1_variants()],
+)
+def test_events_answer_as_the_general_path(event: dict[str, Any], taken: bool) -> None:
     buffered, buffered_environ, general, general_environ, was_taken = _both(_echo, event)
     assert was_taken is taken
     assert buffered == general

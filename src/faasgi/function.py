@@ -18,7 +18,7 @@ from faasgi.errors import MalformedEvent, UnsupportedEvent
 from faasgi.http import FixedReply, Reply, Response, plain
 from faasgi.interface import interface_of, is_factory
 from faasgi.lifecycle import Hooks, Instance, Invocation, _current, finish, shutdown_process
-from faasgi.logs import add_server_timing, enable_report, logger, report, report_logger
+from faasgi.logs import INFO, add_server_timing, enable_report, logger, report, report_logger
 from faasgi.wsgi import WSGIRunner
 
 if TYPE_CHECKING:  # annotations only: building these costs every cold start
@@ -28,8 +28,6 @@ if TYPE_CHECKING:  # annotations only: building these costs every cold start
 
     F = TypeVar("F", bound=Callable[..., Any])
     App = Callable[..., Any]
-
-_INFO = 20  # logging.INFO
 
 #: `invoke_mode` values, as Lambda names a Function URL's `InvokeMode`.
 INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
@@ -280,7 +278,7 @@ class Handler:
             if invocation.after:
                 finish(invocation, runner)
             _current.reset(token)
-        if report_logger.isEnabledFor(_INFO):
+        if report_logger.isEnabledFor(INFO):
             report(invocation, reply.status, self.instance.init_ms)
         return result
 
@@ -347,7 +345,7 @@ class Handler:
                 reply.close(invocation.after_response_budget)
             finish(invocation, runner)
             _current.reset(token)
-        if report_logger.isEnabledFor(_INFO):
+        if report_logger.isEnabledFor(INFO):
             report(invocation, reply.status, self.instance.init_ms)
         return answer
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # annotations only: building these costs every cold start
     from faasgi.wsgi import WSGIRunner
 
 logger = get_logger("faasgi.lifecycle")
+#: `finish()`'s logger: after_response problems are reported as "faasgi", as they were
+#: before the function moved here from `faasgi.sinks`.
+after_logger = get_logger("faasgi")
 
 
 _FC_SOURCES = frozenset({"fc-http", "fc-wsgi", "fc-timer", "oss"})
@@ -368,7 +371,7 @@ def finish(invocation: Invocation, runner: Any) -> None:
     for position, (function, args, kwargs) in enumerate(after):
         budget = invocation.after_response_budget()
         if budget is not None and budget <= 0:
-            logger.warning(
+            after_logger.warning(
                 "the deadline is reached: %d after_response function(s) not run, from %r on",
                 len(after) - position,
                 function,
@@ -379,7 +382,7 @@ def finish(invocation: Invocation, runner: Any) -> None:
             if hasattr(result, "__await__") and hasattr(result, "close"):
                 _run_async(result, runner, budget)
         except Exception:
-            logger.exception("after_response function %r failed", function)
+            after_logger.exception("after_response function %r failed", function)
 
 
 _side_loop: Any = None
@@ -405,7 +408,7 @@ def _run_async(coroutine: Any, runner: Any, budget: float | None) -> None:
     try:
         loop_for(runner).run(asyncio.wait_for(coroutine, budget))
     except asyncio.TimeoutError:
-        logger.warning(
+        after_logger.warning(
             "after_response work cut after %.3g s (the invocation's deadline)",
             time.monotonic() - started,
         )

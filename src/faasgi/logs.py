@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from faasgi.lifecycle import Invocation
 
 _WARNING = 30  # logging.WARNING: the root logger's level until someone configures logging
-_INFO = 20
+INFO = 20  # logging.INFO, without importing logging for its constants
 
 
 class LazyLogger:
@@ -115,7 +115,7 @@ def enable_report() -> None:
 
 def reporting() -> bool:
     """Whether the REPORT line is on: the `faasgi.report` logger is enabled for INFO."""
-    return report_logger.isEnabledFor(_INFO)
+    return report_logger.isEnabledFor(INFO)
 
 
 def add_server_timing(headers: Headers, invocation: Invocation, init_ms: float | None) -> None:

@@ -210,10 +210,7 @@ class WSGIReply(Reply):
             exc_info = None
         elif self.status:
             raise AssertionError("start_response called a second time without exc_info")
-        code = status[:3]
-        if not code.isdigit():
-            raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
-        self.status = int(code)
+        self.status = status_code(status)
         names = _RESPONSE_NAMES
         self.headers = [
             (
@@ -269,6 +266,14 @@ def close_iterable(result: Any) -> None:
             close()
         except Exception:
             logger.exception("the WSGI app's close() raised after its response")
+
+
+def status_code(status: str) -> int:
+    """The code of a WSGI status line ("200 OK" -> 200); ValueError for one without it."""
+    code = status[:3]
+    if not code.isdigit():
+        raise ValueError(f"WSGI status {status!r} does not start with a 3-digit code")
+    return int(code)
 
 
 def _environ_key(name: str) -> str | None:

@@ -27,8 +27,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faasgi.lifecycle import Invocation, _current, finish
-from faasgi.logs import report, report_logger
-from faasgi.wsgi import WSGIRunner, close_iterable, header_text
+from faasgi.logs import INFO, report, report_logger
+from faasgi.wsgi import (
+    _RESPONSE_NAMES,
+    WSGIRunner,
+    _response_name,
+    close_iterable,
+    header_text,
+    status_code,
+)
 from faasgi.wsgi_environ import http_api, rest_api
 
 if TYPE_CHECKING:  # annotations only: building these costs every cold start
@@ -37,9 +44,6 @@ if TYPE_CHECKING:  # annotations only: building these costs every cold start
     from faasgi.wsgi_environ import Respond, Serve
 
     Render = Callable[[int, Any, bytes, BodyCodec], dict[str, Any]]
-
-
-_INFO = 20  # logging.INFO, without importing logging's constants here
 
 
 def eligible(handler: Handler) -> bool:
@@ -124,13 +128,11 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
                 status_line, headers = started
                 if status_line is None:
                     raise RuntimeError("the WSGI app returned without calling start_response")
-                code = status_line[:3]
-                if not code.isdigit():
-                    raise ValueError(f"WSGI status {status_line!r} does not start with 3 digits")
+                status = status_code(status_line)
                 body_failed = True  # a chunk that is not bytes
                 body = b"".join(parts)
                 body_failed = False
-                answer = render(int(code), headers, body if method != "HEAD" else b"", codec)
+                answer = render(status, headers, body if method != "HEAD" else b"", codec)
             except Exception:
                 # The app's failure is a 500 with the request id; the body's, a plain 500.
                 if result is not None:
@@ -148,38 +150,20 @@ def _serve_with(handler: Handler, runner: WSGIRunner, render: Render, source_nam
                 finish(invocation, runner)
         finally:
             reset_current(token)
-        if report_memo.get(_INFO, True) and report_logger.isEnabledFor(_INFO):
+        if report_memo.get(INFO, True) and report_logger.isEnabledFor(INFO):
             report(invocation, answer["statusCode"], handler.instance.init_ms)
         return answer
 
     return respond
 
 
-class _ResponseNames(dict[str, str]):
-    """ "Content-Type" -> "content-type", memoised: apps send the same few names; Set-Cookie
-    names -> "", which the fast case of the renderers leaves to the general one."""
-
-    def add(self, name: str) -> str:
-        key = name.lower()
-        if key == "set-cookie":
-            key = ""
-        if len(self) < 512:
-            self[name] = key
-        return key
-
-
-_NAMES = _ResponseNames()
-
-
 def _other_http_header(rendered: dict[str, str], cookies: list[str], name: str, value: str) -> None:
     """One response header `_render_http`'s fast case leaves: a name not seen yet, a repeated
     one (comma-joined), Set-Cookie (into `cookies`), a value that is not ASCII."""
-    key = _NAMES.get(name)
-    if key is None:
-        key = _NAMES.add(name)
+    key = _RESPONSE_NAMES.get(name) or _response_name(name)
     if not value.isascii():
         value = header_text(value)
-    if not key:
+    if key == "set-cookie":
         cookies.append(value)
     elif key in rendered:
         rendered[key] += "," + value
@@ -189,12 +173,12 @@ def _other_http_header(rendered: dict[str, str], cookies: list[str], name: str, 
 
 def _render_http(status: int, headers: Any, body: bytes, codec: BodyCodec) -> dict[str, Any]:
     """`aws_http.render`: repeated headers comma-joined, Set-Cookie in `cookies`."""
-    names = _NAMES
+    names = _RESPONSE_NAMES  # "Content-Type" -> "content-type", shared with faasgi.wsgi
     rendered: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in headers:
-        key = names.get(name)  # None for a name not seen yet, "" for Set-Cookie
-        if key and value.isascii() and key not in rendered:
+        key = names.get(name)  # None for a name not seen yet
+        if key is not None and key != "set-cookie" and value.isascii() and key not in rendered:
             rendered[key] = value
         else:
             _other_http_header(rendered, cookies, name, value)
@@ -214,16 +198,15 @@ def _render_http(status: int, headers: Any, body: bytes, codec: BodyCodec) -> di
 
 def _render_rest(status: int, headers: Any, body: bytes, codec: BodyCodec) -> dict[str, Any]:
     """`aws_rest.render`: every header in `multiValueHeaders`."""
-    names = _NAMES
+    names = _RESPONSE_NAMES
     rendered: dict[str, list[str]] = {}
     for name, value in headers:
         key = names.get(name)
-        if key and value.isascii() and key not in rendered:
+        if key is not None and value.isascii() and key not in rendered:
             rendered[key] = [value]
         else:
             if key is None:
-                key = names.add(name)
-            key = key or "set-cookie"
+                key = _response_name(name)
             if not value.isascii():
                 value = header_text(value)
             if key in rendered:

@@ -60,7 +60,7 @@ def http_api(runner: WSGIRunner, respond: Respond) -> Serve:
             environ["REQUEST_METHOD"] = method
             environ["SCRIPT_NAME"] = ""
             environ["PATH_INFO"] = path_info = (
-                raw_path if raw_path.isascii() else raw_path.encode("utf-8").decode("latin-1")
+                raw_path if raw_path.isascii() else wsgi_text(raw_path)
             )
             environ["QUERY_STRING"] = query if query.isascii() else wsgi_text(query)
             body = _input(environ, event.get("body"), event.get("isBase64Encoded"))
